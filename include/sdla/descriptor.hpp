@@ -1,0 +1,47 @@
+/// \file
+/// Layer descriptors: what the host compiler writes to DRAM and the
+/// controller fetches, one per layer, chained by `next`.
+///
+/// Wire format: 128 bytes, little-endian, fields in declaration order
+/// (u32 magic, u8 op/precision/flags/reserved, then u32 shape fields, then
+/// u64 addresses); see encode()/decode().
+///
+/// DRAM tensor layouts (all set by the host compiler):
+///  * feature maps: [H][W][Cp], Cp = C rounded up to lanes(precision); padded
+///    channels are zero; raw accumulators use the same layout with int32/int64.
+///  * weights: per group g of atomic_k output channels (kg = columns in the
+///    group, the last may be smaller), per channel atom, per r, per s: a block
+///    [kg][lanes] — exactly one MAC pass's weights.
+///  * bias, multiplier: int32[K]; shift: uint8[K].
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "sdla/layer.hpp"
+
+namespace sdla {
+
+struct LayerDescriptor {
+  static constexpr std::uint32_t MAGIC = 0x3144534C;  // "LSD1" little-endian
+  static constexpr std::size_t BYTES = 128;
+  static constexpr std::uint8_t FLAG_POST = 1, FLAG_RELU = 2;
+
+  std::uint32_t magic = MAGIC;
+  std::uint8_t op = 0, precision = 0, flags = 0, reserved = 0;
+  std::uint32_t in_channels = 0, in_height = 0, in_width = 0, out_channels = 0;
+  std::uint32_t kernel_h = 0, kernel_w = 0, stride_h = 0, stride_w = 0;
+  std::uint32_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  std::uint64_t input_addr = 0, weight_addr = 0, output_addr = 0;
+  std::uint64_t bias_addr = 0, multiplier_addr = 0, shift_addr = 0;
+  std::uint64_t next = 0;  ///< DRAM address of the next descriptor, 0 ends the chain
+
+  std::array<std::uint8_t, BYTES> encode() const;
+  static LayerDescriptor decode(const std::uint8_t* bytes);
+  /// The layer this descriptor describes (post parameters left empty: they live in DRAM).
+  /// Throws LayerError on an unknown op/precision or an invalid shape.
+  Layer layer() const;
+  static LayerDescriptor from_layer(const Layer& l);
+};
+
+}  // namespace sdla

@@ -1,0 +1,74 @@
+/// \file
+/// What a layer is: operation, shape, precision and post-processing.
+/// Shared by the golden reference, the host compiler and the layer-file reader.
+///
+///     sdla::Layer l;  l.op = sdla::Op::conv2d;
+///     l.in_channels = 64; l.in_height = l.in_width = 56; l.out_channels = 64;
+///     l.kernel_h = l.kernel_w = 3; l.pad = {1, 1, 1, 1};
+///     l.validate();   // throws sdla::LayerError naming the bad field
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sdla {
+
+enum class Precision : std::uint8_t { int8 = 0, int16 = 1 };
+enum class Op : std::uint8_t { conv2d = 0, fc = 1 };
+
+const char* to_string(Precision p);
+const char* to_string(Op op);
+inline unsigned element_bytes(Precision p) { return p == Precision::int8 ? 1 : 2; }
+/// Bytes of one raw accumulator element: int32 for int8, int64 for int16.
+inline unsigned accumulator_bytes(Precision p) { return p == Precision::int8 ? 4 : 8; }
+
+struct LayerError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+struct Padding {
+  unsigned top = 0, bottom = 0, left = 0, right = 0;
+  bool operator==(const Padding& o) const {
+    return top == o.top && bottom == o.bottom && left == o.left && right == o.right;
+  }
+};
+
+/// Per-output-channel requantisation, applied after bias:
+///   y = saturate(relu?(round_half_up((acc + bias[k]) * multiplier[k] / 2^shift[k])))
+/// where round_half_up(v / 2^s) = floor((v + 2^(s-1)) / 2^s) for s > 0, so
+/// ties round towards +infinity. Saturation is to the layer's precision.
+struct PostOp {
+  bool enabled = false;
+  bool relu = false;
+  std::vector<std::int32_t> multiplier;  ///< one per output channel, or one for all
+  std::vector<std::uint8_t> shift;       ///< one per output channel, or one for all; 0..62
+  std::int32_t multiplier_for(unsigned k) const { return multiplier.size() == 1 ? multiplier[0] : multiplier.at(k); }
+  unsigned shift_for(unsigned k) const { return shift.size() == 1 ? shift[0] : shift.at(k); }
+};
+
+struct Layer {
+  std::string name;
+  Op op = Op::conv2d;
+  Precision precision = Precision::int8;
+  unsigned in_channels = 0, in_height = 1, in_width = 1;
+  unsigned out_channels = 0;
+  unsigned kernel_h = 1, kernel_w = 1;
+  unsigned stride_h = 1, stride_w = 1;
+  Padding pad;
+  PostOp post;
+  /// Densities used only when tensors are generated (1.0 = no forced zeros).
+  double input_density = 1.0, weight_density = 1.0;
+
+  unsigned out_height() const { return (in_height + pad.top + pad.bottom - kernel_h) / stride_h + 1; }
+  unsigned out_width() const { return (in_width + pad.left + pad.right - kernel_w) / stride_w + 1; }
+  /// Dense multiply-accumulates of the layer, the algorithmic count.
+  std::uint64_t macs() const {
+    return std::uint64_t(out_channels) * out_height() * out_width() * in_channels * kernel_h * kernel_w;
+  }
+  /// Throws LayerError naming the first field that makes the layer impossible.
+  void validate() const;
+};
+
+}  // namespace sdla

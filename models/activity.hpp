@@ -1,0 +1,20 @@
+/// \file
+/// Activity counters: component -> action -> count, Accelergy style.
+/// Each unit owns a Counters object; reports and the energy table read them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace sdla {
+
+using Counters = std::map<std::string, std::uint64_t>;       ///< action -> count
+using Activity = std::map<std::string, Counters>;            ///< component -> counters
+
+/// a += b, action by action.
+void accumulate(Activity& a, const Activity& b);
+/// a - b, action by action (b must be an earlier snapshot of a).
+Activity difference(const Activity& a, const Activity& b);
+
+}  // namespace sdla

@@ -1,0 +1,208 @@
+#include "controller.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace sdla {
+namespace {
+
+/// A failure that ends the run with an error code.
+struct RunError : std::runtime_error {
+  RunError(regs::ErrorCode c, const std::string& what) : std::runtime_error(what), code(c) {}
+  regs::ErrorCode code;
+};
+
+}  // namespace
+
+Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, Dma& dma,
+                       ConvSequencer& seq, PostProcessor& post, std::function<Activity()> snapshot)
+    : sc_module(name),
+      csb_tsock("csb_tsock"),
+      irq("irq"),
+      cfg_(cfg),
+      dma_(dma),
+      seq_(seq),
+      post_(post),
+      snapshot_(std::move(snapshot)),
+      cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
+  csb_tsock.register_b_transport(this, &Controller::csb_b_transport);
+  counters_["descriptors"] = 0;
+  counters_["csb_accesses"] = 0;
+  SC_THREAD(run);
+  SC_METHOD(drive_irq);
+  sensitive << irq_ev_;
+}
+
+void Controller::csb_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  delay += cycle_;
+  ++counters_["csb_accesses"];
+  const std::uint64_t addr = gp.get_address();
+  if (gp.get_data_length() != 4 || gp.get_streaming_width() < 4) {
+    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  if (gp.get_byte_enable_ptr()) {
+    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  if (addr % 4 || addr > regs::LAST) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  std::uint32_t value = 0;
+  std::memcpy(&value, gp.get_data_ptr(), 4);
+  const bool write = gp.is_write();
+  auto read_only = [&](std::uint32_t v) {
+    if (write) return false;
+    value = v;
+    return true;
+  };
+  bool ok = true;
+  switch (addr) {
+    case regs::ID: ok = read_only(regs::ID_VALUE); break;
+    case regs::VERSION: ok = read_only(regs::VERSION_VALUE); break;
+    case regs::HW_CONFIG: ok = read_only(cfg_.atomic_c | cfg_.atomic_k << 16); break;
+    case regs::STATUS: ok = read_only(status_); break;
+    case regs::ERROR_CODE: ok = read_only(std::uint32_t(error_)); break;
+    case regs::ERROR_LAYER: ok = read_only(error_layer_); break;
+    case regs::LAYERS_DONE: ok = read_only(layers_done_); break;
+    case regs::CYCLES_LO: ok = read_only(std::uint32_t(cycles_)); break;
+    case regs::CYCLES_HI: ok = read_only(std::uint32_t(cycles_ >> 32)); break;
+    case regs::CTRL:
+      if (!write) {
+        value = 0;
+      } else if (value & regs::CTRL_START) {
+        if (status_ & regs::STATUS_BUSY) {
+          gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);  // already running
+          return;
+        }
+        status_ = regs::STATUS_BUSY;
+        start_ev_.notify(delay);
+      }
+      break;
+    case regs::IRQ_STATUS:
+      if (write) irq_status_ &= ~value; else value = irq_status_;
+      update_irq();
+      break;
+    case regs::IRQ_MASK:
+      if (write) irq_mask_ = value & (regs::IRQ_DONE | regs::IRQ_ERROR); else value = irq_mask_;
+      update_irq();
+      break;
+    case regs::DESC_PTR_LO:
+      if (write) desc_ptr_ = (desc_ptr_ & ~0xFFFFFFFFull) | value; else value = std::uint32_t(desc_ptr_);
+      break;
+    case regs::DESC_PTR_HI:
+      if (write) desc_ptr_ = (desc_ptr_ & 0xFFFFFFFFull) | std::uint64_t(value) << 32;
+      else value = std::uint32_t(desc_ptr_ >> 32);
+      break;
+    default:
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);  // a hole in the map
+      return;
+  }
+  if (!ok) {
+    gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);  // write to a read-only register
+    return;
+  }
+  if (!write) std::memcpy(gp.get_data_ptr(), &value, 4);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void Controller::run() {
+  for (;;) {
+    wait(start_ev_);
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    error_ = regs::ErrorCode::none;
+    error_layer_ = layers_done_ = 0;
+    error_message_.clear();
+    records_.clear();
+    try {
+      run_chain();
+      status_ = regs::STATUS_DONE;
+      irq_status_ |= regs::IRQ_DONE;
+    } catch (const RunError& e) {
+      error_ = e.code;
+      error_message_ = e.what();
+    } catch (const DmaError& e) {
+      error_ = regs::ErrorCode::dma_error;
+      error_message_ = e.what();
+    } catch (const TilingError& e) {
+      error_ = regs::ErrorCode::buffer_capacity;
+      error_message_ = e.what();
+    } catch (const MacArrayError& e) {
+      error_ = regs::ErrorCode::mac_array_error;
+      error_message_ = e.what();
+    }
+    if (error_ != regs::ErrorCode::none) {
+      error_layer_ = layers_done_;
+      status_ = regs::STATUS_DONE | regs::STATUS_ERROR;
+      irq_status_ |= regs::IRQ_ERROR;
+    }
+    cycles_ = std::uint64_t((sc_core::sc_time_stamp() - t0) / cycle_);
+    update_irq();
+  }
+}
+
+void Controller::run_chain() {
+  std::uint64_t addr = desc_ptr_;
+  if (addr == 0) throw RunError(regs::ErrorCode::bad_descriptor, "DESC_PTR is 0: no descriptor to run");
+  std::uint8_t bytes[LayerDescriptor::BYTES];
+  for (unsigned index = 0; addr != 0; ++index) {
+    if (index == kMaxLayers)
+      throw RunError(regs::ErrorCode::descriptor_loop,
+                     fmt::format("descriptor chain exceeds {} layers (a loop in next pointers?)", kMaxLayers));
+    wait(dma_.read(addr, bytes, sizeof bytes));
+    ++counters_["descriptors"];
+    const LayerDescriptor d = LayerDescriptor::decode(bytes);
+    if (d.magic != LayerDescriptor::MAGIC)
+      throw RunError(regs::ErrorCode::bad_descriptor,
+                     fmt::format("descriptor {} at {:#x}: magic {:#010x} is not {:#010x}", index, addr, d.magic,
+                                 LayerDescriptor::MAGIC));
+    Layer layer;
+    try {
+      layer = d.layer();
+    } catch (const LayerError& e) {
+      throw RunError(regs::ErrorCode::invalid_layer, fmt::format("descriptor {} at {:#x}: {}", index, addr, e.what()));
+    }
+    layer.name = fmt::format("layer{}", index);
+    std::vector<std::int32_t> bias;
+    load_post_parameters(layer, d, bias);
+    post_.configure(layer, std::move(bias));
+
+    const Activity before = snapshot_();
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    seq_.run_layer(layer, d);
+    LayerRecord rec;
+    rec.layer = layer;
+    rec.cycles = std::uint64_t((sc_core::sc_time_stamp() - start) / cycle_);
+    rec.activity = difference(snapshot_(), before);
+    rec.tiling = seq_.plan().summary();
+    rec.buffer_peak_bytes = seq_.buffer_peak_bytes();
+    records_.push_back(std::move(rec));
+    ++layers_done_;
+    addr = d.next;
+  }
+}
+
+void Controller::load_post_parameters(Layer& layer, const LayerDescriptor& d, std::vector<std::int32_t>& bias) {
+  const unsigned K = layer.out_channels;
+  bias.assign(K, 0);
+  if (!layer.post.enabled) return;
+  auto read_words = [&](std::uint64_t addr, std::vector<std::int32_t>& out) {
+    std::vector<std::uint8_t> raw(std::size_t(K) * 4);
+    wait(dma_.read(addr, raw.data(), raw.size()));
+    out.resize(K);
+    for (unsigned k = 0; k < K; ++k)
+      out[k] = std::int32_t(raw[4 * k] | raw[4 * k + 1] << 8 | raw[4 * k + 2] << 16 | std::uint32_t(raw[4 * k + 3]) << 24);
+  };
+  if (d.bias_addr) read_words(d.bias_addr, bias);
+  read_words(d.multiplier_addr, layer.post.multiplier);
+  layer.post.shift.resize(K);
+  wait(dma_.read(d.shift_addr, layer.post.shift.data(), K));
+  for (unsigned k = 0; k < K; ++k)
+    if (layer.post.shift[k] > 62)
+      throw RunError(regs::ErrorCode::invalid_layer,
+                     fmt::format("{}: shift {} of output channel {} exceeds 62", layer.name, layer.post.shift[k], k));
+}
+
+}  // namespace sdla

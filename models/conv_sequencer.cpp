@@ -1,0 +1,246 @@
+#include "conv_sequencer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace sdla {
+namespace {
+
+const char* const kMacActions[] = {"cycles", "mac_random", "mac_gated", "mac_idle",
+                                   "act_toggles", "weight_toggles", "passes"};
+
+std::int16_t element(const std::uint8_t* atom, unsigned i, Precision p) {
+  if (p == Precision::int8) return std::int8_t(atom[i]);
+  return std::int16_t(std::uint16_t(atom[2 * i] | atom[2 * i + 1] << 8));
+}
+
+unsigned round_up(unsigned a, unsigned b) { return (a + b - 1) / b * b; }
+
+}  // namespace
+
+ConvSequencer::ConvSequencer(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, Dma& dma,
+                             UnifiedBuffer& buffer, Accumulator& acc, PostProcessor& post)
+    : sc_module(name), mac_isock("mac_isock"), cfg_(cfg), dma_(dma), buffer_(buffer), acc_(acc), post_(post) {
+  mac_isock.bind(*this);
+  for (const char* a : kMacActions) mac_counters_[a] = 0;
+  SC_THREAD(loader);
+}
+
+void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
+  while (loader_busy_) wait(loader_idle_ev_);
+  layer_ = layer;
+  desc_ = desc;
+  plan_ = plan_tiles(layer, cfg_);
+  buffer_.reset_peak();
+  const bool split_c = plan_.catoms_per_block < plan_.catoms;
+  const unsigned max_pixels = plan_.rows_per_tile * plan_.cols_per_tile;
+  acc_.shape(split_c ? plan_.kgroups_per_block : 1, max_pixels, layer.precision);
+  pass_.configure(cfg_, layer.precision, WeightFormat::dense, max_pixels);
+  slot_ready_[0] = slot_ready_[1] = false;
+  slot_free_[0] = slot_free_[1] = true;
+  abort_ = false;
+  load_error_.clear();
+  writes_done_ = sc_core::sc_time_stamp();
+  loader_busy_ = true;
+  start_ev_.notify(sc_core::SC_ZERO_TIME);
+
+  try {
+    for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
+      const unsigned slot = i % 2;
+      while (!slot_ready_[slot] && load_error_.empty()) wait(ready_ev_);
+      if (!load_error_.empty()) throw DmaError(load_error_);
+      sc_core::sc_time local = sc_core::SC_ZERO_TIME;
+      compute_step(plan_.steps[i], slot, local);
+      wait(local);
+      slot_ready_[slot] = false;
+      slot_free_[slot] = true;
+      free_ev_.notify();
+    }
+  } catch (...) {
+    abort_ = true;
+    free_ev_.notify();
+    throw;
+  }
+  if (writes_done_ > sc_core::sc_time_stamp()) wait(writes_done_ - sc_core::sc_time_stamp());
+}
+
+void ConvSequencer::loader() {
+  for (;;) {
+    wait(start_ev_);
+    for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
+      const unsigned slot = i % 2;
+      while (!slot_free_[slot] && !abort_) wait(free_ev_);
+      if (abort_) break;
+      slot_free_[slot] = false;
+      sc_core::sc_time busy;
+      try {
+        busy = load_step(plan_.steps[i], slot);
+      } catch (const DmaError& e) {
+        load_error_ = e.what();
+        ready_ev_.notify();
+        break;
+      }
+      // The data is issued: compute may begin on it, group by group (ready_at_).
+      slot_ready_[slot] = true;
+      ready_ev_.notify();
+      wait(busy);
+    }
+    loader_busy_ = false;
+    loader_idle_ev_.notify();
+  }
+}
+
+std::size_t ConvSequencer::weight_offset(const TileStep& s, unsigned kg, unsigned ca, unsigned r, unsigned c) const {
+  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w;
+  const std::size_t cb = s.ca1 - s.ca0;
+  std::size_t off = plan_.input_bytes(s);
+  for (unsigned g = s.kg0; g < kg; ++g) off += cb * rs * group_columns(layer_, cfg_, g) * plan_.atom_bytes;
+  const std::size_t block = (std::size_t(ca - s.ca0) * rs + std::size_t(r) * layer_.kernel_w + c);
+  return off + block * group_columns(layer_, cfg_, kg) * plan_.atom_bytes;
+}
+
+sc_core::sc_time ConvSequencer::load_step(const TileStep& s, unsigned slot) {
+  const std::size_t base = slot * plan_.slot_bytes;
+  const std::size_t atom = plan_.atom_bytes, cb = s.ca1 - s.ca0;
+  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w;
+  std::vector<DmaRun> runs;
+  runs.reserve(std::size_t(s.h1 - s.h0) * (s.w1 - s.w0));
+  for (unsigned h = s.h0; h < s.h1; ++h)
+    for (unsigned w = s.w0; w < s.w1; ++w)
+      runs.push_back({desc_.input_addr + ((std::uint64_t(h) * layer_.in_width + w) * plan_.catoms + s.ca0) * atom,
+                      base + (std::size_t(h - s.h0) * (s.w1 - s.w0) + (w - s.w0)) * cb * atom, cb * atom});
+  // The input window first, then the weights group by group, so compute can
+  // start on the first group while the rest streams in.
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time input_done = dma_.load(runs, buffer_);
+  sc_core::sc_time done = input_done;
+  ready_at_[slot].clear();
+  std::size_t wbuf = base + plan_.input_bytes(s);
+  for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
+    const std::size_t cols = group_columns(layer_, cfg_, kg);
+    const std::uint64_t group_base = std::uint64_t(kg) * cfg_.atomic_k * plan_.catoms * rs * atom;
+    const std::size_t len = cb * rs * cols * atom;
+    std::vector<DmaRun> w{{desc_.weight_addr + group_base + std::uint64_t(s.ca0) * rs * cols * atom, wbuf, len}};
+    done = std::max(done, dma_.load(w, buffer_));
+    ready_at_[slot].push_back(now + done);
+    wbuf += len;
+  }
+  buffer_.note_occupancy(wbuf - base + (slot_ready_[1 - slot] ? plan_.slot_bytes : 0));
+  return done;
+}
+
+void ConvSequencer::wait_for_data(unsigned slot, unsigned group_in_step, sc_core::sc_time& local) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time need = ready_at_[slot][group_in_step];
+  if (need > now + local) local = need - now;
+}
+
+void ConvSequencer::fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned ca, unsigned r,
+                                 unsigned c) {
+  const unsigned cols = group_columns(layer_, cfg_, kg), lanes = pass_.lanes;
+  const std::uint8_t* block =
+      buffer_.read(slot * plan_.slot_bytes + weight_offset(s, kg, ca, r, c), std::size_t(cols) * plan_.atom_bytes);
+  pass_.columns = cols;
+  for (unsigned k = 0; k < cols; ++k)
+    for (unsigned i = 0; i < lanes; ++i) {
+      const std::int16_t v = element(block + std::size_t(k) * plan_.atom_bytes, i, layer_.precision);
+      pass_.weights[std::size_t(k) * lanes + i] = v;
+      pass_.weight_zero[std::size_t(k) * lanes + i] = v == 0;
+    }
+}
+
+void ConvSequencer::fill_activations(const TileStep& s, unsigned slot, unsigned ca, unsigned r, unsigned c) {
+  const unsigned lanes = pass_.lanes, bus = pass_.act_lanes;
+  const std::size_t cb = s.ca1 - s.ca0, window_w = s.w1 - s.w0;
+  pass_.lanes_valid = std::min(lanes, layer_.in_channels - ca * lanes);
+  pass_.vectors = s.pixels();
+  std::fill(pass_.act_zero.begin(), pass_.act_zero.begin() + std::ptrdiff_t(pass_.vectors) * bus, 1);
+  unsigned v = 0;
+  for (unsigned p = s.p0; p < s.p1; ++p)
+    for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
+      const long h = long(p) * layer_.stride_h + r - long(layer_.pad.top);
+      const long w = long(q) * layer_.stride_w + c - long(layer_.pad.left);
+      std::int16_t* a = &pass_.acts[std::size_t(v) * bus];
+      std::uint8_t* z = &pass_.act_zero[std::size_t(v) * bus];
+      if (h < 0 || w < 0 || h >= long(layer_.in_height) || w >= long(layer_.in_width)) {
+        std::fill(a, a + lanes, 0);  // padding: zero lines set, nothing read
+        continue;
+      }
+      const std::size_t at = ((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (ca - s.ca0);
+      const std::uint8_t* atom = buffer_.read(slot * plan_.slot_bytes + at * plan_.atom_bytes, plan_.atom_bytes);
+      for (unsigned i = 0; i < lanes; ++i) {
+        a[i] = element(atom, i, layer_.precision);
+        z[i] = a[i] == 0;
+      }
+    }
+}
+
+void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_time& local) {
+  const bool split_c = plan_.catoms_per_block < plan_.catoms;
+  for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
+    const unsigned group = split_c ? kg - s.kg0 : 0;
+    if (s.first_c) acc_.clear(group);
+    wait_for_data(slot, kg - s.kg0, local);
+    for (unsigned ca = s.ca0; ca < s.ca1; ++ca)
+      for (unsigned r = 0; r < layer_.kernel_h; ++r)
+        for (unsigned c = 0; c < layer_.kernel_w; ++c) {
+          fill_weights(s, slot, kg, ca, r, c);
+          fill_activations(s, slot, ca, r, c);
+          mac_isock->b_transport(pass_, local);
+          if (pass_.status != MacStatus::ok)
+            throw MacArrayError(fmt::format("MAC array rejected a pass of layer '{}' ({})", layer_.name,
+                                            pass_.status == MacStatus::bad_metadata ? "invalid 2:4 metadata"
+                                                                                    : "malformed request"));
+          const MacActivity& a = pass_.activity;
+          mac_counters_["cycles"] += a.cycles;
+          mac_counters_["mac_random"] += a.mac_random;
+          mac_counters_["mac_gated"] += a.mac_gated;
+          mac_counters_["mac_idle"] += a.mac_idle;
+          mac_counters_["act_toggles"] += a.act_toggles;
+          mac_counters_["weight_toggles"] += a.weight_toggles;
+          ++mac_counters_["passes"];
+          acc_.add(group, pass_);
+        }
+    if (s.last_c) write_outputs(s, kg, local);
+  }
+}
+
+void ConvSequencer::write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local) {
+  const bool split_c = plan_.catoms_per_block < plan_.catoms;
+  const unsigned group = split_c ? kg - s.kg0 : 0;
+  const unsigned cols = group_columns(layer_, cfg_, kg), out_bytes = post_.output_bytes();
+  const std::uint64_t kp = round_up(layer_.out_channels, plan_.lanes);
+  const unsigned Q = layer_.out_width();
+  out_staging_.resize(std::size_t(s.pixels()) * cols * out_bytes);
+  for (unsigned v = 0; v < s.pixels(); ++v)
+    for (unsigned k = 0; k < cols; ++k)
+      post_.emit(kg * cfg_.atomic_k + k, acc_.sum(group, k, v), &out_staging_[(std::size_t(v) * cols + k) * out_bytes]);
+  acc_.note_reads(std::uint64_t(s.pixels()) * cols);
+
+  // One write per run of pixels that are contiguous in DRAM.
+  const std::size_t len = std::size_t(cols) * out_bytes;
+  std::uint64_t run_addr = 0;
+  std::size_t run_from = 0, run_len = 0;
+  auto flush = [&] {
+    if (!run_len) return;
+    const sc_core::sc_time done = dma_.write(run_addr, &out_staging_[run_from], run_len, local);
+    writes_done_ = std::max(writes_done_, sc_core::sc_time_stamp() + done);
+  };
+  unsigned v = 0;
+  for (unsigned p = s.p0; p < s.p1; ++p)
+    for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
+      const std::uint64_t addr = desc_.output_addr + ((std::uint64_t(p) * Q + q) * kp + std::uint64_t(kg) * cfg_.atomic_k) * out_bytes;
+      if (run_len && run_addr + run_len == addr) {
+        run_len += len;
+        continue;
+      }
+      flush();
+      run_addr = addr;
+      run_from = std::size_t(v) * len;
+      run_len = len;
+    }
+  flush();
+}
+
+}  // namespace sdla

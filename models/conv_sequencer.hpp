@@ -1,0 +1,93 @@
+/// \file
+/// The convolution sequencer: runs one layer as a sequence of tile steps.
+/// A loader process DMAs each step's input window and weights into one of
+/// two buffer slots while the compute side works on the other slot (double
+/// buffering), so a layer takes as long as its busiest resource allows.
+/// The compute side turns a step into MAC passes over the MAC-array TLM
+/// socket, feeds the sums to the accumulator and, after a step's last
+/// channel block, drives the post-processor and writes outputs through the DMA.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+
+#include <systemc>
+
+#include "accumulator.hpp"
+#include "activity.hpp"
+#include "dma.hpp"
+#include "post_processor.hpp"
+#include "sdla/config.hpp"
+#include "sdla/descriptor.hpp"
+#include "sdla/mac_array_protocol.hpp"
+#include "tile_plan.hpp"
+#include "unified_buffer.hpp"
+
+namespace sdla {
+
+/// The MAC array answered a pass with an error status.
+struct MacArrayError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
+ public:
+  MacArrayInitiatorSocket mac_isock;
+
+  ConvSequencer(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, Dma& dma,
+                UnifiedBuffer& buffer, Accumulator& acc, PostProcessor& post);
+
+  /// Runs `layer` (addresses from `desc`) to completion in simulated time.
+  /// Throws TilingError, DmaError or MacArrayError; the controller reports them.
+  void run_layer(const Layer& layer, const LayerDescriptor& desc);
+  const TilePlan& plan() const { return plan_; }
+  /// Most unified-buffer bytes live at once during the last layer.
+  std::size_t buffer_peak_bytes() const { return buffer_.peak_bytes(); }
+  /// MAC-array activity as the array reported it, plus "passes".
+  const Counters& mac_activity() const { return mac_counters_; }
+
+ private:
+  SC_HAS_PROCESS(ConvSequencer);
+  void loader();
+  sc_core::sc_time load_step(const TileStep& s, unsigned slot);
+  void wait_for_data(unsigned slot, unsigned group_in_step, sc_core::sc_time& local);
+  void compute_step(const TileStep& s, unsigned slot, sc_core::sc_time& local);
+  void fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned ca, unsigned r, unsigned c);
+  void fill_activations(const TileStep& s, unsigned slot, unsigned ca, unsigned r, unsigned c);
+  void write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local);
+  std::size_t weight_offset(const TileStep& s, unsigned kg, unsigned ca, unsigned r, unsigned c) const;
+
+  // MacArrayBwIf: passes are loosely timed, nothing comes back this way.
+  tlm::tlm_sync_enum nb_transport_bw(MacPass&, tlm::tlm_phase&, sc_core::sc_time&) override {
+    return tlm::TLM_COMPLETED;
+  }
+  void invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) override {}
+
+  AcceleratorConfig cfg_;
+  Dma& dma_;
+  UnifiedBuffer& buffer_;
+  Accumulator& acc_;
+  PostProcessor& post_;
+
+  Layer layer_;
+  LayerDescriptor desc_;
+  TilePlan plan_;
+  MacPass pass_;
+  std::vector<std::uint8_t> out_staging_;
+  Counters mac_counters_;
+
+  // Double-buffer handshake between the loader process and run_layer.
+  sc_core::sc_event start_ev_, ready_ev_, free_ev_, loader_idle_ev_;
+  bool loader_busy_ = false;
+  bool slot_ready_[2] = {false, false};
+  bool slot_free_[2] = {true, true};
+  // When each output-channel group of a slot's step has its data in the
+  // buffer: compute on a group starts as soon as its weights and the input
+  // window have arrived, not when the whole step has.
+  std::vector<sc_core::sc_time> ready_at_[2];
+  bool abort_ = false;
+  std::string load_error_;
+  sc_core::sc_time writes_done_;
+};
+
+}  // namespace sdla

@@ -1,0 +1,103 @@
+#include "sdla/descriptor.hpp"
+
+#include <cstring>
+#include <string>
+
+#include "sdla/regs.hpp"
+
+namespace sdla {
+namespace {
+
+// Little-endian field walker; the same order serves encode and decode.
+template <class Bytes>
+struct Walker {
+  Bytes bytes;
+  std::size_t at = 0;
+  template <class T>
+  void field(T& v) {
+    for (std::size_t i = 0; i < sizeof(T); ++i, ++at) {
+      if constexpr (std::is_const_v<std::remove_pointer_t<Bytes>>)
+        v = T(v | T(T(bytes[at]) << (8 * i)));
+      else
+        bytes[at] = std::uint8_t(std::uint64_t(v) >> (8 * i));
+    }
+  }
+};
+
+template <class W, class D>
+void walk(W& w, D& d) {
+  w.field(d.magic);
+  w.field(d.op); w.field(d.precision); w.field(d.flags); w.field(d.reserved);
+  w.field(d.in_channels); w.field(d.in_height); w.field(d.in_width); w.field(d.out_channels);
+  w.field(d.kernel_h); w.field(d.kernel_w); w.field(d.stride_h); w.field(d.stride_w);
+  w.field(d.pad_top); w.field(d.pad_bottom); w.field(d.pad_left); w.field(d.pad_right);
+  w.field(d.input_addr); w.field(d.weight_addr); w.field(d.output_addr);
+  w.field(d.bias_addr); w.field(d.multiplier_addr); w.field(d.shift_addr);
+  w.field(d.next);
+}
+
+}  // namespace
+
+std::array<std::uint8_t, LayerDescriptor::BYTES> LayerDescriptor::encode() const {
+  std::array<std::uint8_t, BYTES> out{};
+  Walker<std::uint8_t*> w{out.data()};
+  LayerDescriptor copy = *this;
+  walk(w, copy);
+  return out;
+}
+
+LayerDescriptor LayerDescriptor::decode(const std::uint8_t* bytes) {
+  LayerDescriptor d;
+  // Zero every field first: decode ORs bytes in.
+  std::memset(static_cast<void*>(&d), 0, sizeof d);
+  Walker<const std::uint8_t*> w{bytes};
+  walk(w, d);
+  return d;
+}
+
+Layer LayerDescriptor::layer() const {
+  if (magic != MAGIC) throw LayerError("descriptor magic is not 'LSD1'");
+  if (op > std::uint8_t(Op::fc)) throw LayerError("descriptor op " + std::to_string(op) + " unknown");
+  if (precision > std::uint8_t(Precision::int16))
+    throw LayerError("descriptor precision " + std::to_string(precision) + " unknown");
+  Layer l;
+  l.op = Op(op);
+  l.precision = Precision(precision);
+  l.in_channels = in_channels; l.in_height = in_height; l.in_width = in_width;
+  l.out_channels = out_channels;
+  l.kernel_h = kernel_h; l.kernel_w = kernel_w; l.stride_h = stride_h; l.stride_w = stride_w;
+  l.pad = {pad_top, pad_bottom, pad_left, pad_right};
+  l.validate();  // post parameters live in DRAM and are checked when loaded
+  l.post.enabled = flags & FLAG_POST;
+  l.post.relu = flags & FLAG_RELU;
+  return l;
+}
+
+LayerDescriptor LayerDescriptor::from_layer(const Layer& l) {
+  LayerDescriptor d;
+  d.op = std::uint8_t(l.op);
+  d.precision = std::uint8_t(l.precision);
+  d.flags = std::uint8_t((l.post.enabled ? FLAG_POST : 0) | (l.post.relu ? FLAG_RELU : 0));
+  d.in_channels = l.in_channels; d.in_height = l.in_height; d.in_width = l.in_width;
+  d.out_channels = l.out_channels;
+  d.kernel_h = l.kernel_h; d.kernel_w = l.kernel_w; d.stride_h = l.stride_h; d.stride_w = l.stride_w;
+  d.pad_top = l.pad.top; d.pad_bottom = l.pad.bottom; d.pad_left = l.pad.left; d.pad_right = l.pad.right;
+  return d;
+}
+
+namespace regs {
+const char* to_string(ErrorCode e) {
+  switch (e) {
+    case ErrorCode::none: return "none";
+    case ErrorCode::bad_descriptor: return "bad descriptor";
+    case ErrorCode::invalid_layer: return "invalid layer";
+    case ErrorCode::dma_error: return "DMA error";
+    case ErrorCode::buffer_capacity: return "buffer capacity";
+    case ErrorCode::mac_array_error: return "MAC array error";
+    case ErrorCode::descriptor_loop: return "descriptor chain too long";
+  }
+  return "unknown";
+}
+}  // namespace regs
+
+}  // namespace sdla

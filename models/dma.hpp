@@ -1,0 +1,60 @@
+/// \file
+/// The DMA engine: the accelerator's only memory master. It moves runs of
+/// bytes between DRAM (through the memory initiator socket, TLM-2.0 LT
+/// b_transport) and on-chip units. Requests of one call are pipelined: they
+/// issue one per cycle and the call's time is that of the last completion.
+/// An error response from memory throws DmaError, which the controller turns
+/// into an error status and interrupt.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "activity.hpp"
+#include "sdla/config.hpp"
+#include "unified_buffer.hpp"
+
+namespace sdla {
+
+struct DmaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One contiguous transfer between DRAM and the unified buffer.
+struct DmaRun {
+  std::uint64_t dram = 0;
+  std::size_t buffer = 0;
+  std::size_t len = 0;
+};
+
+class Dma : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<Dma> mem_isock;
+
+  Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
+
+  /// DRAM -> buffer. Adjacent runs are merged into one request. Returns the
+  /// time from now until the last byte has arrived.
+  sc_core::sc_time load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer);
+  /// DRAM -> a unit's registers (descriptors, post-processing parameters).
+  sc_core::sc_time read(std::uint64_t dram, std::uint8_t* dst, std::size_t len);
+  /// A unit -> DRAM, issued `offset` after now; returns the completion time from now.
+  sc_core::sc_time write(std::uint64_t dram, const std::uint8_t* src, std::size_t len,
+                         sc_core::sc_time offset = sc_core::SC_ZERO_TIME);
+  /// Counters: "read_bytes", "write_bytes", "requests".
+  const Counters& activity() const { return counters_; }
+
+ private:
+  sc_core::sc_time transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
+                            sc_core::sc_time issue);
+  sc_core::sc_time cycle_;
+  std::vector<std::uint8_t> staging_;
+  Counters counters_;
+};
+
+}  // namespace sdla

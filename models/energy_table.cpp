@@ -1,0 +1,135 @@
+#include "energy_table.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace sdla {
+
+extern const char* const kDefaultEnergyTableYaml;  // energy_table_default.cpp, generated
+
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw EnergyTableError(fmt::format("{}: {}", where, what));
+}
+
+void only_keys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& where) {
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    if (!allowed.count(key)) fail(where, fmt::format("unknown key '{}'", key));
+  }
+}
+
+}  // namespace
+
+const char* default_energy_table_yaml() { return kDefaultEnergyTableYaml; }
+
+bool is_bookkeeping_action(const std::string& action) {
+  static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors", "csb_accesses", "read"};
+  return names.count(action) > 0;
+}
+
+EnergyTable EnergyTable::defaults() { return parse(kDefaultEnergyTableYaml, "built-in energy table"); }
+
+EnergyTable EnergyTable::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(path, "cannot open energy table");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+EnergyTable EnergyTable::parse(const std::string& yaml, const std::string& where) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    fail(where, fmt::format("not YAML: {}", e.what()));
+  }
+  EnergyTable table;
+  try {
+    if (!root.IsMap() || !root["ERT"]) fail(where, "expected a top-level 'ERT' map");
+    const YAML::Node ert = root["ERT"];
+    only_keys(ert, {"version", "tables"}, where + ": ERT");
+    if (!ert["tables"].IsSequence()) fail(where, "ERT.tables must be a list");
+    for (std::size_t t = 0; t < ert["tables"].size(); ++t) {
+      const YAML::Node tab = ert["tables"][t];
+      const std::string tw = fmt::format("{}: ERT.tables[{}]", where, t);
+      if (!tab.IsMap() || !tab["name"] || !tab["actions"].IsSequence()) fail(tw, "needs 'name' and a list 'actions'");
+      only_keys(tab, {"name", "actions"}, tw);
+      for (std::size_t a = 0; a < tab["actions"].size(); ++a) {
+        const YAML::Node act = tab["actions"][a];
+        const std::string aw = fmt::format("{}.actions[{}]", tw, a);
+        if (!act.IsMap() || !act["name"] || !act["energy"]) fail(aw, "needs 'name' and 'energy'");
+        only_keys(act, {"name", "arguments", "energy", "source"}, aw);
+        EnergyEntry e;
+        e.component = tab["name"].as<std::string>();
+        e.action = act["name"].as<std::string>();
+        e.pj = act["energy"].as<double>();
+        if (!(e.pj >= 0)) fail(aw, "energy must be a non-negative number of pJ");
+        if (act["source"]) e.source = act["source"].as<std::string>();
+        if (act["arguments"]) {
+          if (!act["arguments"].IsMap()) fail(aw, "arguments must be a map");
+          for (const auto& kv : act["arguments"]) e.arguments[kv.first.as<std::string>()] = kv.second.as<std::string>();
+        }
+        table.entries_.push_back(std::move(e));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    fail(where, fmt::format("malformed entry: {}", e.what()));
+  }
+  return table;
+}
+
+void EnergyTable::overlay(const EnergyTable& other) {
+  for (const auto& e : other.entries_) {
+    bool replaced = false;
+    for (auto& mine : entries_)
+      if (mine.component == e.component && mine.action == e.action && mine.arguments == e.arguments) {
+        mine = e;
+        replaced = true;
+      }
+    if (!replaced) entries_.push_back(e);
+  }
+}
+
+const EnergyEntry* EnergyTable::find(const std::string& component, const std::string& action,
+                                     const EnergyContext& context) const {
+  const EnergyEntry* best = nullptr;
+  for (const auto& e : entries_) {
+    if (e.component != component || e.action != action) continue;
+    bool match = true;
+    for (const auto& [k, v] : e.arguments) {
+      auto it = context.find(k);
+      match = match && it != context.end() && it->second == v;
+    }
+    if (match && (!best || e.arguments.size() > best->arguments.size())) best = &e;
+  }
+  return best;
+}
+
+Energy EnergyTable::evaluate(const Activity& activity, const EnergyContext& context) const {
+  Energy out;
+  for (const auto& [component, counters] : activity) {
+    double sum = 0;
+    for (const auto& [action, n] : counters) {
+      const EnergyEntry* e = find(component, action, context);
+      if (!e) {
+        if (n && !is_bookkeeping_action(action)) out.unpriced.push_back(component + "." + action);
+        continue;
+      }
+      const double pj = e->pj * double(n);
+      out.by_action[component][action] = pj;
+      sum += pj;
+    }
+    out.by_component[component] = sum;
+    out.total_pj += sum;
+  }
+  return out;
+}
+
+}  // namespace sdla

@@ -1,0 +1,67 @@
+/// \file
+/// Energy table: turns activity counts into picojoules. The table has the
+/// shape of an Accelergy ERT (configs/energy_table.yaml is the default,
+/// compiled in); entries may be narrowed by arguments such as
+/// {precision: int8} or {preset: full}.
+///
+///     auto table = sdla::EnergyTable::defaults();
+///     table.overlay(sdla::EnergyTable::from_file("my_ert.yaml"));
+///     auto e = table.evaluate(activity, {{"precision", "int8"}, {"preset", "full"}});
+///     e.total_pj;  e.by_component["mac_array"];
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "activity.hpp"
+
+namespace sdla {
+
+struct EnergyTableError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct EnergyEntry {
+  std::string component, action;
+  std::map<std::string, std::string> arguments;
+  double pj = 0;
+  std::string source;
+};
+
+struct Energy {
+  std::map<std::string, double> by_component;  ///< pJ
+  std::map<std::string, std::map<std::string, double>> by_action;  ///< component -> action -> pJ
+  double total_pj = 0;
+  std::vector<std::string> unpriced;  ///< "component.action" counted but absent from the table
+};
+
+using EnergyContext = std::map<std::string, std::string>;
+
+class EnergyTable {
+ public:
+  static EnergyTable defaults();
+  static EnergyTable from_file(const std::string& path);
+  /// Parses ERT YAML; `where` names the source in error messages.
+  static EnergyTable parse(const std::string& yaml, const std::string& where);
+
+  /// Entries of `other` replace entries with the same component, action and arguments.
+  void overlay(const EnergyTable& other);
+  /// The most specific entry whose arguments all match `context`, or nullptr.
+  const EnergyEntry* find(const std::string& component, const std::string& action,
+                          const EnergyContext& context) const;
+  Energy evaluate(const Activity& activity, const EnergyContext& context) const;
+  const std::vector<EnergyEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<EnergyEntry> entries_;
+};
+
+/// The built-in table's YAML text (configs/energy_table.yaml).
+const char* default_energy_table_yaml();
+
+/// Actions that are counts of events with no energy of their own (cycles, requests, ...).
+bool is_bookkeeping_action(const std::string& action);
+
+}  // namespace sdla

@@ -1,0 +1,97 @@
+#include "golden/conv.hpp"
+
+#include <limits>
+
+namespace sdla::golden {
+namespace {
+
+void check_shapes(const Layer& layer, const Shape& in, const Shape& w) {
+  layer.validate();
+  const Shape want_in{layer.in_channels, layer.in_height, layer.in_width};
+  const Shape want_w{layer.out_channels, layer.in_channels, layer.kernel_h, layer.kernel_w};
+  if (in != want_in)
+    throw LayerError("golden: input shape " + to_string(in) + ", layer needs " + to_string(want_in));
+  if (w != want_w)
+    throw LayerError("golden: weight shape " + to_string(w) + ", layer needs " + to_string(want_w));
+}
+
+template <class Acc, class T>
+Tensor<Acc> direct_conv(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) {
+  check_shapes(l, x.shape(), w.shape());
+  const unsigned P = l.out_height(), Q = l.out_width();
+  Tensor<Acc> y({l.out_channels, P, Q});
+  for (unsigned k = 0; k < l.out_channels; ++k)
+    for (unsigned p = 0; p < P; ++p)
+      for (unsigned q = 0; q < Q; ++q) {
+        Acc sum = 0;
+        for (unsigned c = 0; c < l.in_channels; ++c)
+          for (unsigned r = 0; r < l.kernel_h; ++r)
+            for (unsigned s = 0; s < l.kernel_w; ++s) {
+              // Padding positions are outside the image and contribute zero.
+              const long h = long(p) * l.stride_h + r - long(l.pad.top);
+              const long v = long(q) * l.stride_w + s - long(l.pad.left);
+              if (h < 0 || v < 0 || h >= long(l.in_height) || v >= long(l.in_width)) continue;
+              sum += Acc(x.at({c, std::size_t(h), std::size_t(v)})) * Acc(w.at({k, c, r, s}));
+            }
+        y.at({k, p, q}) = sum;
+      }
+  return y;
+}
+
+template <class Out, class Acc>
+Tensor<Out> post(const Layer& l, const Tensor<Acc>& acc, const Tensor<std::int32_t>& bias) {
+  if (!l.post.enabled) throw LayerError("golden: layer '" + l.name + "' has no post-processing");
+  const unsigned K = l.out_channels;
+  if (acc.rank() != 3 || acc.dim(0) != K)
+    throw LayerError("golden: accumulator shape " + to_string(acc.shape()) + " does not match layer");
+  if (bias.shape() != Shape{K})
+    throw LayerError("golden: bias shape " + to_string(bias.shape()) + ", layer needs [" +
+                     std::to_string(K) + "]");
+  Tensor<Out> y(acc.shape());
+  const std::size_t plane = acc.dim(1) * acc.dim(2);
+  for (unsigned k = 0; k < K; ++k)
+    for (std::size_t i = 0; i < plane; ++i) {
+      const std::size_t at = k * plane + i;
+      y.data()[at] = Out(requantize(std::int64_t(acc.data()[at]) + bias.data()[k],
+                                    l.post.multiplier_for(k), l.post.shift_for(k), l.post.relu,
+                                    std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+    }
+  return y;
+}
+
+}  // namespace
+
+Tensor<std::int32_t> conv2d(const Layer& l, const Tensor<std::int8_t>& x, const Tensor<std::int8_t>& w) {
+  if (l.precision != Precision::int8) throw LayerError("golden: int8 tensors for an int16 layer");
+  return direct_conv<std::int32_t>(l, x, w);
+}
+
+Tensor<std::int64_t> conv2d(const Layer& l, const Tensor<std::int16_t>& x, const Tensor<std::int16_t>& w) {
+  if (l.precision != Precision::int16) throw LayerError("golden: int16 tensors for an int8 layer");
+  return direct_conv<std::int64_t>(l, x, w);
+}
+
+std::int64_t requantize(std::int64_t v, std::int32_t multiplier, unsigned shift, bool relu,
+                        std::int64_t lo, std::int64_t hi) {
+  // 128-bit product: an int16 layer's 48-bit sum times a 32-bit multiplier.
+  __int128 scaled = __int128(v) * multiplier;
+  if (shift > 0) scaled = (scaled + (__int128(1) << (shift - 1))) >> shift;  // ties to +inf
+  if (relu && scaled < 0) scaled = 0;
+  if (scaled < lo) return lo;
+  if (scaled > hi) return hi;
+  return std::int64_t(scaled);
+}
+
+Tensor<std::int8_t> postprocess(const Layer& l, const Tensor<std::int32_t>& acc,
+                                const Tensor<std::int32_t>& bias) {
+  if (l.precision != Precision::int8) throw LayerError("golden: int32 accumulators for an int16 layer");
+  return post<std::int8_t>(l, acc, bias);
+}
+
+Tensor<std::int16_t> postprocess(const Layer& l, const Tensor<std::int64_t>& acc,
+                                 const Tensor<std::int32_t>& bias) {
+  if (l.precision != Precision::int16) throw LayerError("golden: int64 accumulators for an int8 layer");
+  return post<std::int16_t>(l, acc, bias);
+}
+
+}  // namespace sdla::golden

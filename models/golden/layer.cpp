@@ -1,0 +1,58 @@
+#include <string>
+
+#include "sdla/layer.hpp"
+
+namespace sdla {
+
+const char* to_string(Precision p) { return p == Precision::int8 ? "int8" : "int16"; }
+const char* to_string(Op op) { return op == Op::conv2d ? "conv2d" : "fc"; }
+
+void Layer::validate() const {
+  const std::string where = "layer" + (name.empty() ? std::string() : " '" + name + "'") + ": ";
+  auto fail = [&](const std::string& what) { throw LayerError(where + what); };
+  auto positive = [&](unsigned v, const char* field) {
+    if (v == 0) fail(std::string(field) + " must be at least 1");
+    // Descriptor fields are 16 bits wide, as NVDLA's cube dimensions are.
+    if (v > 65535) fail(std::string(field) + " = " + std::to_string(v) + " exceeds 65535");
+  };
+  positive(in_channels, "in_channels");
+  positive(in_height, "in_height");
+  positive(in_width, "in_width");
+  positive(out_channels, "out_channels");
+  positive(kernel_h, "kernel height");
+  positive(kernel_w, "kernel width");
+  positive(stride_h, "stride height");
+  positive(stride_w, "stride width");
+  if (op == Op::fc && (in_height != 1 || in_width != 1 || kernel_h != 1 || kernel_w != 1 ||
+                       stride_h != 1 || stride_w != 1 || !(pad == Padding{})))
+    fail("fc takes in_height = in_width = 1, kernel [1, 1], stride [1, 1] and no padding");
+  if (pad.top >= kernel_h || pad.bottom >= kernel_h || pad.left >= kernel_w || pad.right >= kernel_w)
+    fail("padding must be smaller than the kernel on every side");
+  if (in_height + pad.top + pad.bottom < kernel_h || in_width + pad.left + pad.right < kernel_w)
+    fail("kernel is larger than the padded input");
+  // int8 products are at most 2^14 (-128 * -128); int32 accumulation is exact for
+  // fewer than 2^17 of them (2^17 * 2^14 = 2^31 already overflows).
+  const std::uint64_t reduction = std::uint64_t(in_channels) * kernel_h * kernel_w;
+  if (precision == Precision::int8 && reduction >= (1u << 17))
+    fail("reduction length C*R*S = " + std::to_string(reduction) +
+         " exceeds 131071, where int32 accumulation of int8 products could overflow");
+  // int16 products are at most 2^30; int64 accumulation is exact below 2^33 of them.
+  if (precision == Precision::int16 && reduction >= (std::uint64_t(1) << 33))
+    fail("reduction length C*R*S = " + std::to_string(reduction) +
+         " reaches 2^33, where int64 accumulation of int16 products could overflow");
+  if (!(input_density >= 0.0 && input_density <= 1.0)) fail("input_density must lie in [0, 1]");
+  if (!(weight_density >= 0.0 && weight_density <= 1.0)) fail("weight_density must lie in [0, 1]");
+  if (post.enabled) {
+    auto per_channel = [&](std::size_t n, const char* field) {
+      if (n != 1 && n != out_channels)
+        fail(std::string("post.") + field + " needs 1 or out_channels = " + std::to_string(out_channels) +
+             " values, got " + std::to_string(n));
+    };
+    per_channel(post.multiplier.size(), "multiplier");
+    per_channel(post.shift.size(), "shift");
+    for (auto s : post.shift)
+      if (s > 62) fail("post.shift " + std::to_string(s) + " exceeds 62");
+  }
+}
+
+}  // namespace sdla

@@ -1,0 +1,174 @@
+#include "host_compiler.hpp"
+
+#include <fmt/format.h>
+
+#include "sdla/descriptor.hpp"
+
+namespace sdla {
+namespace {
+
+std::uint64_t align(std::uint64_t a) { return (a + 255) / 256 * 256; }
+unsigned round_up(unsigned a, unsigned b) { return (a + b - 1) / b * b; }
+
+void put(std::uint8_t* dst, std::int64_t v, unsigned bytes) {
+  for (unsigned b = 0; b < bytes; ++b) dst[b] = std::uint8_t(std::uint64_t(v) >> (8 * b));
+}
+
+void check_range(const Layer& l, const Tensor<std::int16_t>& t, const char* what) {
+  if (l.precision != Precision::int8) return;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (t.data()[i] < -128 || t.data()[i] > 127)
+      throw LayerError(fmt::format("layer '{}': {} value {} at flat index {} does not fit int8", l.name, what,
+                                   t.data()[i], i));
+}
+
+/// Feature map [C, H, W] -> [H][W][Cp].
+std::vector<std::uint8_t> pack_feature(const Layer& l, const Tensor<std::int16_t>& x, unsigned lanes) {
+  const unsigned C = l.in_channels, H = l.in_height, W = l.in_width, cp = round_up(C, lanes);
+  const unsigned eb = element_bytes(l.precision);
+  std::vector<std::uint8_t> out(std::size_t(H) * W * cp * eb, 0);
+  for (unsigned c = 0; c < C; ++c)
+    for (unsigned h = 0; h < H; ++h)
+      for (unsigned w = 0; w < W; ++w)
+        put(&out[((std::size_t(h) * W + w) * cp + c) * eb], x.at({c, h, w}), eb);
+  return out;
+}
+
+/// Weights [K, C, R, S] -> per group, channel atom, r, s: [cols][lanes].
+std::vector<std::uint8_t> pack_weights(const Layer& l, const AcceleratorConfig& cfg, const Tensor<std::int16_t>& w) {
+  const unsigned lanes = cfg.lanes(l.precision), eb = element_bytes(l.precision);
+  const unsigned catoms = (l.in_channels + lanes - 1) / lanes, R = l.kernel_h, S = l.kernel_w;
+  std::vector<std::uint8_t> out(std::size_t(l.out_channels) * catoms * R * S * cfg.atom_bytes(), 0);
+  std::size_t at = 0;
+  for (unsigned k0 = 0; k0 < l.out_channels; k0 += cfg.atomic_k) {
+    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0);
+    for (unsigned ca = 0; ca < catoms; ++ca)
+      for (unsigned r = 0; r < R; ++r)
+        for (unsigned s = 0; s < S; ++s)
+          for (unsigned k = 0; k < cols; ++k, at += cfg.atom_bytes())
+            for (unsigned i = 0; i < lanes && ca * lanes + i < l.in_channels; ++i)
+              put(&out[at + i * eb], w.at({k0 + k, ca * lanes + i, r, s}), eb);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> pack_words(const std::vector<std::int32_t>& v) {
+  std::vector<std::uint8_t> out(v.size() * 4);
+  for (std::size_t i = 0; i < v.size(); ++i) put(&out[4 * i], v[i], 4);
+  return out;
+}
+
+}  // namespace
+
+Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& layers,
+                        const Tensor<std::int16_t>& input, const std::vector<LayerOperands>& operands,
+                        std::uint64_t base) {
+  if (layers.empty()) throw LayerError("no layers to compile");
+  if (operands.size() != layers.size())
+    throw LayerError(fmt::format("{} layers but {} operand sets", layers.size(), operands.size()));
+  Program prog;
+  std::uint64_t next_free = align(base);
+  auto place = [&](std::vector<std::uint8_t> bytes) {
+    const std::uint64_t addr = next_free;
+    next_free = align(addr + bytes.size());
+    prog.segments.push_back({addr, std::move(bytes)});
+    return addr;
+  };
+  auto reserve = [&](std::uint64_t bytes) {
+    const std::uint64_t addr = next_free;
+    next_free = align(addr + bytes);
+    return addr;
+  };
+
+  std::vector<LayerDescriptor> descs;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    l.validate();
+    const unsigned lanes = cfg.lanes(l.precision);
+    const Shape want_w{l.out_channels, l.in_channels, l.kernel_h, l.kernel_w};
+    if (operands[i].weights.shape() != want_w)
+      throw LayerError(fmt::format("layer '{}': weights have shape {}, the layer needs {}", l.name,
+                                   to_string(operands[i].weights.shape()), to_string(want_w)));
+    if (!operands[i].bias.values().empty() && operands[i].bias.shape() != Shape{l.out_channels})
+      throw LayerError(fmt::format("layer '{}': bias has shape {}, the layer needs [{}]", l.name,
+                                   to_string(operands[i].bias.shape()), l.out_channels));
+    check_range(l, operands[i].weights, "weight");
+
+    CompiledLayer cl;
+    cl.layer = l;
+    cl.channel_pad = lanes;
+    if (i == 0) {
+      const Shape want_x{l.in_channels, l.in_height, l.in_width};
+      if (input.shape() != want_x)
+        throw LayerError(fmt::format("layer '{}': input has shape {}, the layer needs {}", l.name,
+                                     to_string(input.shape()), to_string(want_x)));
+      check_range(l, input, "input");
+      cl.input = place(pack_feature(l, input, lanes));
+    } else {
+      const CompiledLayer& prev = prog.layers.back();
+      const Layer& p = prev.layer;
+      if (!p.post.enabled || p.precision != l.precision || p.out_channels != l.in_channels ||
+          p.out_height() != l.in_height || p.out_width() != l.in_width)
+        throw LayerError(fmt::format(
+            "layer '{}' cannot follow '{}': a chained layer needs the previous one post-processed, of the same "
+            "precision, with output [{}, {}, {}] equal to its input [{}, {}, {}]",
+            l.name, p.name, p.out_channels, p.out_height(), p.out_width(), l.in_channels, l.in_height, l.in_width));
+      cl.input = prev.output;
+    }
+    cl.weights = place(pack_weights(l, cfg, operands[i].weights));
+    cl.output_element_bytes = l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision);
+    cl.output_bytes = std::uint64_t(l.out_height()) * l.out_width() * round_up(l.out_channels, lanes) *
+                      cl.output_element_bytes;
+    // Outputs start zeroed so padded channels read as zeros in the next layer.
+    cl.output = place(std::vector<std::uint8_t>(cl.output_bytes, 0));
+
+    LayerDescriptor d = LayerDescriptor::from_layer(l);
+    d.input_addr = cl.input;
+    d.weight_addr = cl.weights;
+    d.output_addr = cl.output;
+    if (l.post.enabled) {
+      std::vector<std::int32_t> mult(l.out_channels), bias(l.out_channels, 0);
+      std::vector<std::uint8_t> shift(l.out_channels);
+      for (unsigned k = 0; k < l.out_channels; ++k) {
+        mult[k] = l.post.multiplier_for(k);
+        shift[k] = std::uint8_t(l.post.shift_for(k));
+        if (!operands[i].bias.values().empty()) bias[k] = operands[i].bias.data()[k];
+      }
+      d.bias_addr = place(pack_words(bias));
+      d.multiplier_addr = place(pack_words(mult));
+      d.shift_addr = place(std::move(shift));
+    }
+    cl.descriptor = reserve(LayerDescriptor::BYTES);
+    descs.push_back(d);
+    prog.layers.push_back(cl);
+  }
+  for (std::size_t i = 0; i < descs.size(); ++i) {
+    descs[i].next = i + 1 < descs.size() ? prog.layers[i + 1].descriptor : 0;
+    const auto bytes = descs[i].encode();
+    prog.segments.push_back({prog.layers[i].descriptor, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
+  }
+  prog.entry = prog.layers.front().descriptor;
+  prog.end = next_free;
+  return prog;
+}
+
+Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<std::uint8_t>& bytes) {
+  const Layer& l = cl.layer;
+  const unsigned K = l.out_channels, P = l.out_height(), Q = l.out_width();
+  const unsigned kp = round_up(K, cl.channel_pad), eb = cl.output_element_bytes;
+  if (bytes.size() < cl.output_bytes)
+    throw LayerError(fmt::format("layer '{}': {} output bytes, expected {}", l.name, bytes.size(), cl.output_bytes));
+  Tensor<std::int64_t> y({K, P, Q});
+  for (unsigned p = 0; p < P; ++p)
+    for (unsigned q = 0; q < Q; ++q)
+      for (unsigned k = 0; k < K; ++k) {
+        const std::uint8_t* src = &bytes[((std::size_t(p) * Q + q) * kp + k) * eb];
+        std::uint64_t v = 0;
+        for (unsigned b = 0; b < eb; ++b) v |= std::uint64_t(src[b]) << (8 * b);
+        const unsigned shift = 64 - 8 * eb;  // sign-extend
+        y.at({k, p, q}) = std::int64_t(v << shift) >> shift;
+      }
+  return y;
+}
+
+}  // namespace sdla

@@ -1,0 +1,57 @@
+/// \file
+/// Host compiler: turns a chain of layers and their tensors into a DRAM image
+/// and a descriptor chain, in the layouts of sdla/descriptor.hpp. Pure C++.
+///
+///     auto prog = sdla::compile_network(cfg, layers, input, operands);
+///     for (auto& seg : prog.segments) dram.load(seg.addr, seg.bytes.data(), seg.bytes.size());
+///     // write prog.entry to DESC_PTR, start, wait for the interrupt, then:
+///     auto y = sdla::unpack_output(prog.layers.back(), read_back_bytes);
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sdla/config.hpp"
+#include "sdla/layer.hpp"
+#include "sdla/tensor.hpp"
+
+namespace sdla {
+
+/// One layer's constant tensors. Values are held as int16 for both
+/// precisions; an int8 layer's values must lie in [-128, 127].
+struct LayerOperands {
+  Tensor<std::int16_t> weights;  ///< [K, C, R, S]
+  Tensor<std::int32_t> bias;     ///< [K]; may be empty (zero bias)
+};
+
+struct Segment {
+  std::uint64_t addr = 0;
+  std::vector<std::uint8_t> bytes;
+};
+
+struct CompiledLayer {
+  Layer layer;
+  std::uint64_t descriptor = 0, input = 0, weights = 0, output = 0;
+  std::uint64_t output_bytes = 0;    ///< size of the output region
+  unsigned output_element_bytes = 0; ///< 1/2 post-processed, 4/8 raw accumulators
+  unsigned channel_pad = 0;          ///< channels are padded to a multiple of this in DRAM
+};
+
+struct Program {
+  std::vector<CompiledLayer> layers;
+  std::vector<Segment> segments;  ///< what to load into DRAM before START
+  std::uint64_t entry = 0;        ///< address of the first descriptor (DESC_PTR)
+  std::uint64_t end = 0;          ///< first byte past everything the program uses
+};
+
+/// Throws LayerError naming the layer and what is wrong (shapes, ranges,
+/// chaining rules: each layer but the last must be post-processed and feed
+/// the next one exactly).
+Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& layers,
+                        const Tensor<std::int16_t>& input, const std::vector<LayerOperands>& operands,
+                        std::uint64_t base = 0x1000);
+
+/// The [K, P, Q] output tensor of a compiled layer from its DRAM bytes.
+Tensor<std::int64_t> unpack_output(const CompiledLayer& layer, const std::vector<std::uint8_t>& bytes);
+
+}  // namespace sdla

@@ -1,0 +1,124 @@
+#include "mac_datapath.hpp"
+
+#include <algorithm>
+#include <bitset>
+
+namespace sdla {
+
+unsigned load_register(std::uint8_t* reg, std::int16_t value, unsigned bytes) {
+  unsigned toggles = 0;
+  const auto bits = std::uint16_t(value);
+  for (unsigned b = 0; b < bytes; ++b) {
+    const auto byte = std::uint8_t(bits >> (8 * b));
+    toggles += std::bitset<8>(reg[b] ^ byte).count();
+    reg[b] = byte;
+  }
+  return toggles;
+}
+
+MacDatapath::MacDatapath(const AcceleratorConfig& cfg)
+    : atomic_c_(cfg.atomic_c), atomic_k_(cfg.atomic_k) {
+  reset();
+}
+
+void MacDatapath::reset() {
+  act_reg_.assign(2 * atomic_c_, 0);
+  weight_reg_.assign(std::size_t(atomic_k_) * atomic_c_, 0);
+}
+
+bool MacDatapath::metadata_valid(const MacPass& p) const {
+  if (p.format != WeightFormat::sparse_2_4) return true;
+  // Two kept weights of a group must pick different activations, in order.
+  for (unsigned k = 0; k < p.columns; ++k)
+    for (unsigned i = 0; i + 1 < p.lanes; i += 2) {
+      const auto* idx = &p.weight_index[std::size_t(k) * p.lanes + i];
+      if (idx[0] > 3 || idx[1] > 3 || idx[0] >= idx[1]) return false;
+    }
+  return true;
+}
+
+void MacDatapath::load_weights(MacPass& p) {
+  const unsigned bytes = element_bytes(p.precision);
+  live_w_.assign(std::size_t(p.atomic_k) * p.lanes, 0);
+  select_.resize(live_w_.size());
+  for (unsigned k = 0; k < p.columns; ++k)
+    for (unsigned i = 0; i < p.lanes; ++i) {
+      const std::size_t at = std::size_t(k) * p.lanes + i;
+      select_[at] = std::uint16_t(p.format == WeightFormat::dense ? i : 4 * (i / 2) + p.weight_index[at]);
+      if (p.weight_zero[at]) continue;  // zero line: the register holds
+      p.activity.weight_toggles +=
+          load_register(&weight_reg_[std::size_t(k) * atomic_c_ + i * bytes], p.weights[at], bytes);
+      live_w_[at] = p.weights[at];
+    }
+}
+
+template <class Acc>
+void MacDatapath::stream(MacPass& p) {
+  const unsigned bytes = element_bytes(p.precision);
+  const std::uint64_t units = std::uint64_t(p.atomic_k) * p.lanes;
+
+  // Issued multipliers are the same for every vector of the pass; so is the
+  // number of live weights each activation lane feeds.
+  std::uint64_t issued = 0;
+  live_w_per_lane_.assign(p.act_lanes, 0);
+  for (unsigned k = 0; k < p.columns; ++k)
+    for (unsigned i = 0; i < p.lanes; ++i) {
+      const std::size_t at = std::size_t(k) * p.lanes + i;
+      if (select_[at] >= p.lanes_valid) continue;
+      ++issued;
+      if (!p.weight_zero[at]) ++live_w_per_lane_[select_[at]];
+    }
+
+  live_a_.assign(p.act_lanes, 0);
+  for (unsigned v = 0; v < p.vectors; ++v) {
+    const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
+    const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
+    std::uint64_t random = 0;
+    for (unsigned l = 0; l < p.lanes_valid; ++l) {
+      if (az[l]) { live_a_[l] = 0; continue; }
+      p.activity.act_toggles += load_register(&act_reg_[l * bytes], a[l], bytes);
+      live_a_[l] = a[l];
+      random += live_w_per_lane_[l];
+    }
+    p.activity.mac_random += random;
+    p.activity.mac_gated += issued - random;
+    p.activity.mac_idle += units - issued;
+
+    std::int64_t* out = &p.psums[std::size_t(v) * p.atomic_k];
+    for (unsigned k = 0; k < p.atomic_k; ++k) {
+      const std::int32_t* w = &live_w_[std::size_t(k) * p.lanes];
+      Acc sum = 0;
+      if (p.format == WeightFormat::dense) {
+        for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a_[i];
+      } else {
+        const std::uint16_t* sel = &select_[std::size_t(k) * p.lanes];
+        for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a_[sel[i]];
+      }
+      out[k] = sum;
+    }
+  }
+}
+
+void MacDatapath::execute(MacPass& p) {
+  p.activity = MacActivity{};
+  if (!p.well_formed() || p.atomic_k != atomic_k_ || p.lanes * element_bytes(p.precision) != atomic_c_) {
+    p.status = MacStatus::bad_request;
+    return;
+  }
+  if (!metadata_valid(p)) {
+    p.status = MacStatus::bad_metadata;
+    return;
+  }
+  p.status = MacStatus::ok;
+  // Lanes beyond lanes_valid are not issued; their live values must read as zero.
+  load_weights(p);
+  const std::uint64_t units = std::uint64_t(p.atomic_k) * p.lanes;
+  p.activity.cycles = p.columns + p.vectors;
+  p.activity.mac_idle += std::uint64_t(p.columns) * units;  // weight-load cycles issue nothing
+  if (p.precision == Precision::int8)
+    stream<std::int32_t>(p);
+  else
+    stream<std::int64_t>(p);
+}
+
+}  // namespace sdla

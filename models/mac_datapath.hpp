@@ -1,0 +1,46 @@
+/// \file
+/// The C++ datapath model of the MAC array: executes MacPass requests by the
+/// rules of sdla/mac_pass.hpp, keeping operand-register state across passes
+/// so toggle counts match the RTL's. Plain C++ (no SystemC): the TLM target
+/// MacArrayModel wraps it, RTL tests compare against it directly.
+///
+///     sdla::MacDatapath dp(cfg);
+///     dp.execute(pass);   // fills pass.psums, pass.activity, pass.status
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sdla/config.hpp"
+#include "sdla/mac_pass.hpp"
+
+namespace sdla {
+
+class MacDatapath {
+ public:
+  explicit MacDatapath(const AcceleratorConfig& cfg);
+
+  void execute(MacPass& pass);
+  /// Clears operand registers to zero, as the RTL's reset does.
+  void reset();
+
+ private:
+  bool metadata_valid(const MacPass& p) const;
+  void load_weights(MacPass& p);
+  template <class Acc>
+  void stream(MacPass& p);
+
+  unsigned atomic_c_, atomic_k_;
+  std::vector<std::uint8_t> act_reg_;     // activation bus registers, 2 * atomic_c bytes
+  std::vector<std::uint8_t> weight_reg_;  // [atomic_k][atomic_c] bytes
+  // Per-pass scratch: live operand values (zero when gated), activation lane per multiplier.
+  std::vector<std::int32_t> live_w_;
+  std::vector<std::int32_t> live_a_;
+  std::vector<std::uint16_t> select_;
+  std::vector<std::uint32_t> live_w_per_lane_;
+};
+
+/// Bit toggles when a register of `bytes` bytes at `reg` loads `value`.
+unsigned load_register(std::uint8_t* reg, std::int16_t value, unsigned bytes);
+
+}  // namespace sdla

@@ -1,0 +1,40 @@
+/// \file
+/// The post-processor: takes finished sums from the accumulator and produces
+/// the layer's output elements. With post-processing enabled it adds the
+/// int32 bias and requantises per output channel (rule in sdla/layer.hpp),
+/// applies ReLU and saturates to int8/int16; otherwise it passes the raw
+/// int32 (int8 layers) or int64 (int16 layers) sums through.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+
+#include "activity.hpp"
+#include "sdla/layer.hpp"
+
+namespace sdla {
+
+class PostProcessor : public sc_core::sc_module {
+ public:
+  explicit PostProcessor(const sc_core::sc_module_name& name);
+
+  /// Per-channel parameters of the next layer (from DRAM through the DMA).
+  void configure(const Layer& layer, std::vector<std::int32_t> bias);
+  /// Bytes of one output element.
+  unsigned output_bytes() const { return out_bytes_; }
+  /// Encodes the output element of channel k with sum `acc` at `dst` (little-endian).
+  void emit(unsigned k, std::int64_t acc, std::uint8_t* dst);
+  /// Counters: "elements" (outputs produced), "requantize" (of those, post-processed).
+  const Counters& activity() const { return counters_; }
+
+ private:
+  Layer layer_;
+  std::vector<std::int32_t> bias_;
+  unsigned out_bytes_ = 4;
+  std::int64_t lo_ = 0, hi_ = 0;
+  Counters counters_;
+};
+
+}  // namespace sdla

@@ -1,0 +1,114 @@
+#include "tile_plan.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace sdla {
+namespace {
+
+unsigned ceil_div(unsigned a, unsigned b) { return (a + b - 1) / b; }
+
+/// Halving sequence n, ceil(n/2), ..., 1.
+std::vector<unsigned> halvings(unsigned n) {
+  std::vector<unsigned> v;
+  for (;;) {
+    v.push_back(n);
+    if (n == 1) return v;
+    n = ceil_div(n, 2);
+  }
+}
+
+}  // namespace
+
+std::string TilePlan::summary() const {
+  return fmt::format("{} steps: {} of {} output-channel groups, {} of {} channel atoms, {}x{} output pixels per step",
+                     steps.size(), kgroups_per_block, kgroups, catoms_per_block, catoms, rows_per_tile,
+                     cols_per_tile);
+}
+
+TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
+  TilePlan plan;
+  plan.lanes = cfg.lanes(l.precision);
+  plan.atom_bytes = cfg.atom_bytes();
+  plan.catoms = ceil_div(l.in_channels, plan.lanes);
+  plan.kgroups = ceil_div(l.out_channels, cfg.atomic_k);
+  plan.slot_bytes = cfg.buffer_bytes() / 2;
+  const unsigned P = l.out_height(), Q = l.out_width();
+  const std::size_t rs = std::size_t(l.kernel_h) * l.kernel_w;
+  const std::size_t acc_capacity = cfg.accumulator_bytes / accumulator_bytes(l.precision);
+
+  auto weight_bytes = [&](unsigned kb, unsigned cb) {
+    return std::min<std::size_t>(l.out_channels, std::size_t(kb) * cfg.atomic_k) * cb * rs * plan.atom_bytes;
+  };
+  auto window_bytes = [&](unsigned rows, unsigned cols, unsigned cb) {
+    const std::size_t in_rows = std::min<std::size_t>(l.in_height, std::size_t(rows - 1) * l.stride_h + l.kernel_h);
+    const std::size_t in_cols = std::min<std::size_t>(l.in_width, std::size_t(cols - 1) * l.stride_w + l.kernel_w);
+    return in_rows * in_cols * cb * plan.atom_bytes;
+  };
+
+  // Among the block sizes that fit, take the one that moves the fewest DRAM
+  // bytes: weights are fetched once per spatial tile, inputs once per
+  // output-channel block.
+  double best = std::numeric_limits<double>::infinity();
+  for (unsigned cb : halvings(plan.catoms))
+    for (unsigned kb : halvings(plan.kgroups)) {
+      const std::size_t w = weight_bytes(kb, cb);
+      if (w >= plan.slot_bytes) continue;
+      const std::size_t room = plan.slot_bytes - w;
+      // Sums stay in the accumulator across channel blocks for the whole output-channel block.
+      const std::size_t groups_resident = cb < plan.catoms ? kb : 1;
+      const std::size_t pixel_cap = acc_capacity / (groups_resident * cfg.atomic_k);
+      if (pixel_cap == 0) continue;
+      unsigned rows = 0, cols = Q;
+      for (unsigned r = 1; r <= P && std::size_t(r) * Q <= pixel_cap && window_bytes(r, Q, cb) <= room; ++r) rows = r;
+      if (rows == 0) {
+        rows = 1;
+        cols = 0;
+        for (unsigned c = 1; c <= Q && c <= pixel_cap && window_bytes(1, c, cb) <= room; ++c) cols = c;
+        if (cols == 0) continue;
+      }
+      const double spatial_tiles = double(ceil_div(P, rows)) * ceil_div(Q, cols);
+      const double traffic = double(weight_bytes(plan.kgroups, plan.catoms)) * spatial_tiles +
+                             double(window_bytes(rows, cols, plan.catoms)) * spatial_tiles * ceil_div(plan.kgroups, kb);
+      if (traffic < best) {
+        best = traffic;
+        plan.kgroups_per_block = kb;
+        plan.catoms_per_block = cb;
+        plan.rows_per_tile = rows;
+        plan.cols_per_tile = cols;
+      }
+    }
+  if (plan.kgroups_per_block == 0)
+    throw TilingError(fmt::format(
+        "layer '{}' cannot be tiled: one output pixel of one channel atom with its {}x{} kernel does not fit "
+        "half the {}-byte unified buffer",
+        l.name, l.kernel_h, l.kernel_w, cfg.buffer_bytes()));
+
+  for (unsigned kg0 = 0; kg0 < plan.kgroups; kg0 += plan.kgroups_per_block)
+    for (unsigned p0 = 0; p0 < P; p0 += plan.rows_per_tile)
+      for (unsigned q0 = 0; q0 < Q; q0 += plan.cols_per_tile)
+        for (unsigned ca0 = 0; ca0 < plan.catoms; ca0 += plan.catoms_per_block) {
+          TileStep s{};
+          s.kg0 = kg0;
+          s.kg1 = std::min(plan.kgroups, kg0 + plan.kgroups_per_block);
+          s.ca0 = ca0;
+          s.ca1 = std::min(plan.catoms, ca0 + plan.catoms_per_block);
+          s.p0 = p0;
+          s.p1 = std::min(P, p0 + plan.rows_per_tile);
+          s.q0 = q0;
+          s.q1 = std::min(Q, q0 + plan.cols_per_tile);
+          // Padding is never fetched: the window is clipped to the image.
+          s.h0 = unsigned(std::max(0L, long(s.p0) * l.stride_h - long(l.pad.top)));
+          s.h1 = unsigned(std::min(long(l.in_height), long(s.p1 - 1) * l.stride_h - long(l.pad.top) + long(l.kernel_h)));
+          s.w0 = unsigned(std::max(0L, long(s.q0) * l.stride_w - long(l.pad.left)));
+          s.w1 = unsigned(std::min(long(l.in_width), long(s.q1 - 1) * l.stride_w - long(l.pad.left) + long(l.kernel_w)));
+          s.first_c = ca0 == 0;
+          s.last_c = s.ca1 == plan.catoms;
+          plan.steps.push_back(s);
+        }
+  return plan;
+}
+
+}  // namespace sdla

@@ -1,0 +1,56 @@
+/// \file
+/// Tiling of a layer onto the unified buffer and the accumulator: which
+/// output pixels, output-channel groups and channel atoms each step loads
+/// and computes. Any layer that fits in DRAM is tiled, however large; a
+/// layer whose smallest step cannot fit raises TilingError.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sdla/config.hpp"
+#include "sdla/layer.hpp"
+
+namespace sdla {
+
+struct TilingError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One load-then-compute step.
+struct TileStep {
+  unsigned kg0, kg1;          ///< output-channel groups [kg0, kg1)
+  unsigned ca0, ca1;          ///< channel atoms [ca0, ca1)
+  unsigned p0, p1, q0, q1;    ///< output pixels [p0, p1) x [q0, q1)
+  unsigned h0, h1, w0, w1;    ///< input window [h0, h1) x [w0, w1), clipped to the image
+  bool first_c, last_c;       ///< first / last channel block of these outputs
+  unsigned pixels() const { return (p1 - p0) * (q1 - q0); }
+};
+
+struct TilePlan {
+  unsigned lanes = 0;           ///< elements per channel atom
+  unsigned atom_bytes = 0;
+  unsigned catoms = 0;          ///< channel atoms of the input
+  unsigned kgroups = 0;         ///< groups of atomic_k output channels
+  unsigned kgroups_per_block = 0, catoms_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
+  std::size_t slot_bytes = 0;   ///< half the buffer: steps are double-buffered
+  std::vector<TileStep> steps;
+
+  /// Bytes of the input window and of the weights one step loads.
+  std::size_t input_bytes(const TileStep& s) const {
+    return std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * (s.ca1 - s.ca0) * atom_bytes;
+  }
+  std::string summary() const;
+};
+
+/// Columns (output channels) of group g.
+inline unsigned group_columns(const Layer& l, const AcceleratorConfig& cfg, unsigned g) {
+  const unsigned left = l.out_channels - g * cfg.atomic_k;
+  return left < cfg.atomic_k ? left : cfg.atomic_k;
+}
+
+TilePlan plan_tiles(const Layer& layer, const AcceleratorConfig& cfg);
+
+}  // namespace sdla

@@ -1,0 +1,290 @@
+#include "io/layer_file.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <tuple>
+#include <utility>
+
+namespace sdla {
+namespace {
+
+using nlohmann::json;
+
+constexpr unsigned kMaxDim = 65535;  // descriptor fields are 16 bits wide
+const char* const kFields[] = {"name",      "op",       "in_channels", "out_channels",  "in_height",
+                               "in_width",  "kernel",   "stride",      "padding",       "precision",
+                               "input_density", "weight_density", "post"};
+const char* const kPostFields[] = {"multiplier", "shift", "relu"};
+
+template <std::size_t N>
+std::string joined(const char* const (&names)[N]) {
+  std::string s;
+  for (std::size_t i = 0; i < N; ++i) s += (i ? ", " : "") + std::string(names[i]);
+  return s;
+}
+
+template <std::size_t N>
+bool contains(const char* const (&names)[N], const std::string& key) {
+  for (const char* n : names)
+    if (key == n) return true;
+  return false;
+}
+
+/// A JSON value for messages, shortened.
+std::string shown(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+class LayerParser {
+ public:
+  /// `prefix` is the JSON path of the layer object: "layers[2]", or "" for a lone layer.
+  LayerParser(const std::string& where, std::string prefix) : where_(where), prefix_(std::move(prefix)) {}
+
+  Layer parse(const json& j, std::size_t index) {
+    for (const auto& item : j.items())
+      if (!contains(kFields, item.key()))
+        fail("", fmt::format("unknown field '{}' (allowed: {})", item.key(), joined(kFields)));
+
+    Layer l;
+    if (auto* v = find(j, "name")) {
+      if (!v->is_string() || v->get_ref<const std::string&>().empty())
+        fail("name", "expected a non-empty string, got " + shown(*v));
+      l.name = v->get<std::string>();
+    } else {
+      l.name = "layer" + std::to_string(index);
+    }
+
+    const json& op = required(j, "op");
+    if (op == "conv2d") l.op = Op::conv2d;
+    else if (op == "fc") l.op = Op::fc;
+    else fail("op", "expected \"conv2d\" or \"fc\", got " + shown(op));
+    const bool fc = l.op == Op::fc;
+
+    l.in_channels = dim(required(j, "in_channels"), "in_channels", 1);
+    l.out_channels = dim(required(j, "out_channels"), "out_channels", 1);
+    for (auto [field, target] : {std::pair{"in_height", &l.in_height}, std::pair{"in_width", &l.in_width}}) {
+      const json* v = fc ? find(j, field) : &required(j, field);
+      if (!v) continue;
+      *target = dim(*v, field, 1);
+      if (fc && *target != 1) fail(field, fmt::format("must be 1 for an fc layer, got {}", *target));
+    }
+    for (auto [field, h, w] : {std::tuple{"kernel", &l.kernel_h, &l.kernel_w},
+                               std::tuple{"stride", &l.stride_h, &l.stride_w}}) {
+      const json* v = find(j, field);
+      if (!v) continue;
+      if (!v->is_array() || v->size() != 2 || !is_dim(v->at(0), 1) || !is_dim(v->at(1), 1))
+        fail(field, "expected an array of 2 positive integers, got " + shown(*v));
+      *h = v->at(0).get<unsigned>();
+      *w = v->at(1).get<unsigned>();
+      if (fc && (*h != 1 || *w != 1)) fail(field, "must be [1, 1] for an fc layer, got " + shown(*v));
+    }
+    if (const json* v = find(j, "padding")) {
+      bool ok = v->is_array() && (v->size() == 2 || v->size() == 4);
+      for (std::size_t i = 0; ok && i < v->size(); ++i) ok = is_dim(v->at(i), 0);
+      if (!ok)
+        fail("padding", "expected an array of 2 ([vertical, horizontal]) or 4 ([top, bottom, left, right]) "
+                        "non-negative integers, got " + shown(*v));
+      if (v->size() == 2) {
+        l.pad.top = l.pad.bottom = v->at(0).get<unsigned>();
+        l.pad.left = l.pad.right = v->at(1).get<unsigned>();
+      } else {
+        l.pad.top = v->at(0).get<unsigned>();
+        l.pad.bottom = v->at(1).get<unsigned>();
+        l.pad.left = v->at(2).get<unsigned>();
+        l.pad.right = v->at(3).get<unsigned>();
+      }
+      if (fc && !(l.pad == Padding{})) fail("padding", "must be zero for an fc layer, got " + shown(*v));
+    }
+    if (const json* v = find(j, "precision")) {
+      if (*v == "int8") l.precision = Precision::int8;
+      else if (*v == "int16") l.precision = Precision::int16;
+      else fail("precision", "expected \"int8\" or \"int16\", got " + shown(*v));
+    }
+    for (auto [field, target] : {std::pair{"input_density", &l.input_density},
+                                 std::pair{"weight_density", &l.weight_density}}) {
+      const json* v = find(j, field);
+      if (!v) continue;
+      if (!v->is_number() || !(v->get<double>() >= 0.0 && v->get<double>() <= 1.0))
+        fail(field, "expected a number in [0, 1], got " + shown(*v));
+      *target = v->get<double>();
+    }
+    if (const json* v = find(j, "post")) parse_post(*v, l);
+    return l;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
+    std::string path = prefix_;
+    if (!field.empty()) path += (path.empty() ? "" : ".") + field;
+    throw LayerError(where_ + ": " + (path.empty() ? "" : path + ": ") + what);
+  }
+
+  static const json* find(const json& j, const char* field) {
+    auto it = j.find(field);
+    return it == j.end() ? nullptr : &*it;
+  }
+
+  const json& required(const json& j, const char* field) const {
+    const json* v = find(j, field);
+    if (!v) fail("", fmt::format("missing required field '{}'", field));
+    return *v;
+  }
+
+  /// A JSON integer (not 3.0, not "3", not true) in [lo, 65535].
+  static bool is_dim(const json& v, unsigned lo) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>() >= lo && v.get<std::uint64_t>() <= kMaxDim;
+    if (v.is_number_integer()) return v.get<std::int64_t>() >= std::int64_t(lo) && v.get<std::int64_t>() <= kMaxDim;
+    return false;
+  }
+
+  unsigned dim(const json& v, const char* field, unsigned lo) const {
+    if (!is_dim(v, lo))
+      fail(field, fmt::format("expected a {} integer no larger than {}, got {}", lo ? "positive" : "non-negative",
+                              kMaxDim, shown(v)));
+    return v.get<unsigned>();
+  }
+
+  /// An integer in [lo, hi], or a list of 1 or out_channels of them.
+  template <class T>
+  std::vector<T> per_channel(const json& v, const std::string& field, std::int64_t lo, std::int64_t hi,
+                             const char* what, unsigned out_channels) const {
+    auto one = [&](const json& e, const std::string& path) {
+      const bool ok = e.is_number_integer() &&
+                      (e.is_number_unsigned() ? e.get<std::uint64_t>() <= std::uint64_t(hi)
+                                              : e.get<std::int64_t>() >= lo && e.get<std::int64_t>() <= hi);
+      if (!ok) fail(path, fmt::format("expected {}, got {}", what, shown(e)));
+      return T(e.get<std::int64_t>());
+    };
+    if (!v.is_array()) return {one(v, field)};
+    if (v.size() != 1 && v.size() != out_channels)
+      fail(field, fmt::format("expected {} or a list of 1 or out_channels = {} of them, got a list of {}", what,
+                              out_channels, v.size()));
+    std::vector<T> out;
+    for (std::size_t i = 0; i < v.size(); ++i) out.push_back(one(v[i], fmt::format("{}[{}]", field, i)));
+    return out;
+  }
+
+  void parse_post(const json& v, Layer& l) const {
+    if (!v.is_object()) fail("post", "expected an object with multiplier, shift and relu, got " + shown(v));
+    for (const auto& item : v.items())
+      if (!contains(kPostFields, item.key()))
+        fail("post", fmt::format("unknown field '{}' (allowed: {})", item.key(), joined(kPostFields)));
+    l.post.enabled = true;
+    l.post.multiplier = {1};
+    l.post.shift = {0};
+    if (const json* m = find(v, "multiplier"))
+      l.post.multiplier = per_channel<std::int32_t>(*m, "post.multiplier", std::numeric_limits<std::int32_t>::min(),
+                                                    std::numeric_limits<std::int32_t>::max(), "an int32",
+                                                    l.out_channels);
+    if (const json* s = find(v, "shift"))
+      l.post.shift = per_channel<std::uint8_t>(*s, "post.shift", 0, 62, "an integer shift in 0..62", l.out_channels);
+    if (const json* r = find(v, "relu")) {
+      if (!r->is_boolean()) fail("post.relu", "expected true or false, got " + shown(*r));
+      l.post.relu = r->get<bool>();
+    }
+  }
+
+  const std::string& where_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+std::vector<Layer> parse_layers(const json& j, const std::string& where) {
+  std::vector<const json*> objects;
+  std::vector<std::string> prefixes;
+  if (j.is_object() && j.contains("layers")) {
+    for (const auto& item : j.items())
+      if (item.key() != "layers")
+        throw LayerError(where + ": unexpected top-level field '" + item.key() +
+                         "' (a layer list is {\"layers\": [...]} and nothing else)");
+    const json& list = j["layers"];
+    if (!list.is_array() || list.empty())
+      throw LayerError(where + ": layers: expected a non-empty array of layer objects, got " + shown(list));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string prefix = fmt::format("layers[{}]", i);
+      if (!list[i].is_object())
+        throw LayerError(where + ": " + prefix + ": expected a layer object, got " + shown(list[i]));
+      objects.push_back(&list[i]);
+      prefixes.push_back(prefix);
+    }
+  } else if (j.is_object()) {
+    objects.push_back(&j);
+    prefixes.emplace_back();
+  } else {
+    throw LayerError(where + ": expected a layer object or {\"layers\": [...]}, got " + shown(j));
+  }
+
+  std::vector<Layer> layers;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    Layer l = LayerParser(where, prefixes[i]).parse(*objects[i], i);
+    try {
+      l.validate();
+    } catch (const LayerError& e) {
+      throw LayerError(where + ": " + (prefixes[i].empty() ? "" : prefixes[i] + ": ") + e.what());
+    }
+    layers.push_back(std::move(l));
+  }
+  return layers;
+}
+
+std::vector<Layer> read_layer_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw LayerError(path + ": cannot open: is a directory");
+  errno = 0;
+  std::ifstream in(path);
+  if (!in) throw LayerError(path + ": cannot open: " + (errno ? std::strerror(errno) : "unknown error"));
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
+    if (const auto tag = what.find("] "); what.rfind("[json.exception", 0) == 0 && tag != std::string::npos)
+      what.erase(0, tag + 2);
+    throw LayerError(path + ": invalid JSON: " + what);
+  }
+  return parse_layers(j, path);
+}
+
+json to_json(const Layer& l) {
+  json j;
+  if (!l.name.empty()) j["name"] = l.name;
+  j["op"] = to_string(l.op);
+  j["in_channels"] = l.in_channels;
+  j["out_channels"] = l.out_channels;
+  j["in_height"] = l.in_height;
+  j["in_width"] = l.in_width;
+  j["kernel"] = {l.kernel_h, l.kernel_w};
+  j["stride"] = {l.stride_h, l.stride_w};
+  if (l.pad.top == l.pad.bottom && l.pad.left == l.pad.right)
+    j["padding"] = {l.pad.top, l.pad.left};
+  else
+    j["padding"] = {l.pad.top, l.pad.bottom, l.pad.left, l.pad.right};
+  j["precision"] = to_string(l.precision);
+  j["input_density"] = l.input_density;
+  j["weight_density"] = l.weight_density;
+  if (l.post.enabled) {
+    json post;
+    auto values = [](const auto& v) {
+      json out = json::array();
+      for (auto x : v) out.push_back(std::int64_t(x));
+      return v.size() == 1 ? out[0] : out;
+    };
+    post["multiplier"] = values(l.post.multiplier);
+    post["shift"] = values(l.post.shift);
+    post["relu"] = l.post.relu;
+    j["post"] = post;
+  }
+  return j;
+}
+
+}  // namespace sdla

@@ -1,0 +1,35 @@
+/// \file
+/// Layer descriptions in JSON: one layer object, or {"layers": [layer, ...]}.
+///
+///     {"layers": [
+///       {"name": "conv1", "op": "conv2d", "in_channels": 3, "in_height": 32, "in_width": 32,
+///        "out_channels": 16, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1],
+///        "precision": "int8", "input_density": 0.5, "weight_density": 0.3,
+///        "post": {"multiplier": 1, "shift": 8, "relu": true}},
+///       {"op": "fc", "in_channels": 1024, "out_channels": 10}]}
+///
+///     auto layers = sdla::read_layer_file("net.json");
+///
+/// Errors throw sdla::LayerError naming the file and the JSON path, e.g.
+/// "net.json: layers[1].kernel: expected an array of 2 positive integers".
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sdla/layer.hpp"
+
+namespace sdla {
+
+/// Reads and validates a layer file.
+std::vector<Layer> read_layer_file(const std::string& path);
+
+/// Parses and validates an already-parsed document; `where` (usually the file
+/// name) starts every error message.
+std::vector<Layer> parse_layers(const nlohmann::json& j, const std::string& where);
+
+/// One layer as a layer object, the inverse of parse_layers.
+nlohmann::json to_json(const Layer& layer);
+
+}  // namespace sdla

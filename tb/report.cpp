@@ -1,0 +1,129 @@
+#include "report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "io/layer_file.hpp"
+
+namespace sdla {
+namespace {
+
+nlohmann::json energy_json(const Energy& e) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [component, pj] : e.by_component) j[component] = pj;
+  j["total"] = e.total_pj;
+  return j;
+}
+
+std::uint64_t count(const Activity& a, const char* component, const char* action) {
+  auto c = a.find(component);
+  if (c == a.end()) return 0;
+  auto n = c->second.find(action);
+  return n == c->second.end() ? 0 : n->second;
+}
+
+}  // namespace
+
+nlohmann::json make_report(const ReportInput& in) {
+  const AcceleratorConfig& cfg = *in.cfg;
+  const RunOutcome& out = *in.outcome;
+  nlohmann::json r;
+  r["preset"] = {{"name", cfg.name},
+                 {"atomic_c", cfg.atomic_c},
+                 {"atomic_k", cfg.atomic_k},
+                 {"buffer_bytes", cfg.buffer_bytes()},
+                 {"buffer_banks", cfg.buffer_banks},
+                 {"dram_bytes_per_cycle", cfg.dram_bytes_per_cycle},
+                 {"dram_latency_cycles", cfg.dram_latency_cycles},
+                 {"accumulator_bytes", cfg.accumulator_bytes},
+                 {"clock_mhz", cfg.clock_mhz}};
+  r["mac_array_source"] = in.mac_source;
+
+  Activity total;
+  Energy total_energy;
+  std::uint64_t macs = 0;
+  double peak_cycles = 0;  // cycles x peak MACs, summed over layers
+  bool exact = out.ok && in.layer_bit_exact.size() == out.layers.size();
+  nlohmann::json layers = nlohmann::json::array();
+  for (std::size_t i = 0; i < out.layers.size(); ++i) {
+    const LayerRecord& rec = out.layers[i];
+    const Layer& l = rec.layer;
+    const Energy e = in.energy->evaluate(
+        rec.activity, {{"precision", to_string(l.precision)}, {"preset", cfg.name}});
+    const double util = rec.cycles ? double(l.macs()) / (double(rec.cycles) * cfg.peak_macs(l.precision)) : 0.0;
+    const bool layer_exact = i < in.layer_bit_exact.size() && in.layer_bit_exact[i];
+    exact = exact && layer_exact;
+    nlohmann::json lj = to_json(l);
+    lj["name"] = l.name;
+    lj["bit_exact"] = layer_exact;
+    lj["cycles"] = rec.cycles;
+    lj["macs"] = l.macs();
+    lj["mac_utilization"] = util;
+    lj["dram_bytes_read"] = count(rec.activity, "dram", "read_bytes");
+    lj["dram_bytes_written"] = count(rec.activity, "dram", "write_bytes");
+    lj["buffer_peak_bytes"] = rec.buffer_peak_bytes;
+    lj["tiling"] = rec.tiling;
+    lj["activity"] = rec.activity;
+    lj["energy_pj"] = energy_json(e);
+    if (!e.unpriced.empty()) lj["unpriced_actions"] = e.unpriced;
+    layers.push_back(lj);
+
+    accumulate(total, rec.activity);
+    for (const auto& [c, pj] : e.by_component) total_energy.by_component[c] += pj;
+    total_energy.total_pj += e.total_pj;
+    macs += l.macs();
+    peak_cycles += double(rec.cycles) * cfg.peak_macs(l.precision);
+  }
+  r["bit_exact"] = exact;
+  r["status"] = out.ok ? "done" : "error";
+  if (!out.ok)
+    r["error"] = {{"code", std::uint32_t(out.error)}, {"name", regs::to_string(out.error)},
+                  {"layer", out.error_layer}, {"message", out.message}};
+  r["cycles"] = out.cycles;
+  r["time_us"] = double(out.cycles) / cfg.clock_mhz;
+  r["macs"] = macs;
+  r["mac_utilization"] = peak_cycles > 0 ? double(macs) / peak_cycles : 0.0;
+  r["dram_bytes_read"] = count(total, "dram", "read_bytes");
+  r["dram_bytes_written"] = count(total, "dram", "write_bytes");
+  r["activity"] = total;
+  r["energy_pj"] = energy_json(total_energy);
+  r["layers"] = layers;
+  return r;
+}
+
+void print_summary(std::ostream& os, const nlohmann::json& r) {
+  const auto& p = r["preset"];
+  fmt::print(os, "sdla-run: preset {} ({}x{} MACs, {} KiB buffer, {} B/cycle DRAM), MAC array: {}\n",
+             p["name"].get<std::string>(), p["atomic_c"].get<unsigned>(), p["atomic_k"].get<unsigned>(),
+             p["buffer_bytes"].get<std::size_t>() / 1024, p["dram_bytes_per_cycle"].get<unsigned>(),
+             r["mac_array_source"].get<std::string>());
+  fmt::print(os, "{:<10} {:<6} {:>22} {:>12} {:>14} {:>6} {:>12} {:>12} {:>12}  {}\n", "layer", "op",
+             "shape C,HxW->K,PxQ", "cycles", "MACs", "util", "DRAM rd B", "DRAM wr B", "energy uJ", "check");
+  for (const auto& l : r["layers"]) {
+    const unsigned R = l["kernel"][0], S = l["kernel"][1];
+    const std::string shape = fmt::format("{},{}x{}->{} k{}x{}", l["in_channels"].get<unsigned>(),
+                                          l.value("in_height", 1u), l.value("in_width", 1u),
+                                          l["out_channels"].get<unsigned>(), R, S);
+    fmt::print(os, "{:<10} {:<6} {:>22} {:>12} {:>14} {:>5.1f}% {:>12} {:>12} {:>12.3f}  {}\n",
+               l["name"].get<std::string>(), l["op"].get<std::string>(), shape, l["cycles"].get<std::uint64_t>(),
+               l["macs"].get<std::uint64_t>(), 100 * l["mac_utilization"].get<double>(),
+               l["dram_bytes_read"].get<std::uint64_t>(), l["dram_bytes_written"].get<std::uint64_t>(),
+               l["energy_pj"]["total"].get<double>() / 1e6, l["bit_exact"].get<bool>() ? "exact" : "MISMATCH");
+  }
+  fmt::print(os, "total: {} cycles ({:.3f} us), {} MACs, utilisation {:.1f}%, DRAM {} B read / {} B written\n",
+             r["cycles"].get<std::uint64_t>(), r["time_us"].get<double>(), r["macs"].get<std::uint64_t>(),
+             100 * r["mac_utilization"].get<double>(), r["dram_bytes_read"].get<std::uint64_t>(),
+             r["dram_bytes_written"].get<std::uint64_t>());
+  std::string parts;
+  const double total = r["energy_pj"]["total"].get<double>();
+  for (const auto& [component, pj] : r["energy_pj"].items())
+    if (component != "total" && pj.get<double>() > 0)
+      parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : ", ", component, 100 * pj.get<double>() / total);
+  fmt::print(os, "energy: {:.3f} uJ ({})\n", total / 1e6, parts);
+  if (r.contains("error"))
+    fmt::print(os, "error: {} (code {}) in layer {}: {}\n", r["error"]["name"].get<std::string>(),
+               r["error"]["code"].get<unsigned>(), r["error"]["layer"].get<unsigned>(),
+               r["error"]["message"].get<std::string>());
+}
+
+}  // namespace sdla

@@ -1,0 +1,30 @@
+/// \file
+/// The run report: figures per layer and in total (cycles, MACs,
+/// utilisation, DRAM bytes, activity, energy), as JSON for tools and as a
+/// table for people.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "energy_table.hpp"
+#include "testbench.hpp"
+
+namespace sdla {
+
+struct ReportInput {
+  const AcceleratorConfig* cfg = nullptr;
+  std::string mac_source;                      ///< "model" or "rtl"
+  const RunOutcome* outcome = nullptr;
+  std::vector<bool> layer_bit_exact;           ///< per completed layer
+  const EnergyTable* energy = nullptr;
+};
+
+nlohmann::json make_report(const ReportInput& in);
+/// A readable summary of a report made by make_report.
+void print_summary(std::ostream& os, const nlohmann::json& report);
+
+}  // namespace sdla

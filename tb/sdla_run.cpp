@@ -1,0 +1,127 @@
+// sdla-run: the main testbench. Runs a layer (or a chain of layers) on the
+// accelerator model, checks every output against the golden reference and
+// reports cycles, activity and energy.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "energy_table.hpp"
+#include "io/layer_file.hpp"
+#include "report.hpp"
+#include "testbench.hpp"
+#include "workload.hpp"
+
+namespace {
+
+/// The built-in default: ResNet-50 conv3_x, a compute-bound 3x3 layer.
+std::vector<sdla::Layer> default_layers() {
+  return sdla::parse_layers(nlohmann::json::parse(R"({
+      "name": "resnet50_conv3", "op": "conv2d", "in_channels": 128, "in_height": 28, "in_width": 28,
+      "out_channels": 128, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "precision": "int8",
+      "post": {"multiplier": 1, "shift": 12, "relu": true}})"),
+                            "built-in layer");
+}
+
+struct Options {
+  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd;
+  std::vector<std::string> weights, biases;
+  std::uint64_t seed = 1;
+  bool print_energy_table = false;
+};
+
+int run(const Options& o) {
+  using namespace sdla;
+  const AcceleratorConfig cfg = AcceleratorConfig::preset(o.preset);
+  Workload w = generate_workload(o.layer_file.empty() ? default_layers() : read_layer_file(o.layer_file), o.seed);
+  const auto& layers = w.layers;
+  if (!o.input.empty()) w.input = read_input(o.input, layers.front());
+  if (!o.weights.empty() && o.weights.size() != layers.size())
+    throw std::invalid_argument(fmt::format("{} --weights files for {} layers: give one per layer, in order",
+                                            o.weights.size(), layers.size()));
+  if (!o.biases.empty() && o.biases.size() != layers.size())
+    throw std::invalid_argument(fmt::format("{} --bias files for {} layers: give one per layer, in order",
+                                            o.biases.size(), layers.size()));
+  for (std::size_t i = 0; i < o.weights.size(); ++i) w.operands[i].weights = read_weights(o.weights[i], layers[i]);
+  for (std::size_t i = 0; i < o.biases.size(); ++i) {
+    if (!layers[i].post.enabled)
+      throw std::invalid_argument(fmt::format("--bias {}: layer '{}' has no \"post\" section; bias is part of "
+                                              "post-processing",
+                                              o.biases[i], layers[i].name));
+    w.operands[i].bias = read_bias(o.biases[i], layers[i]);
+  }
+
+  EnergyTable energy = EnergyTable::defaults();
+  if (!o.energy_table.empty()) energy.overlay(EnergyTable::from_file(o.energy_table));
+
+  const Program prog = compile_network(cfg, layers, w.input, w.operands);
+  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, o.vcd};
+  Testbench tb("tb", tbo);
+  fmt::print("sdla-run: {} layer(s), seed {}, preset {}, MAC array {}\n", layers.size(), o.seed, cfg.name, o.mac);
+  const RunOutcome outcome = tb.run({prog}).front();
+
+  const auto golden = golden_outputs(w);
+  std::vector<bool> exact;
+  for (std::size_t i = 0; i < outcome.outputs.size(); ++i) exact.push_back(outcome.outputs[i] == golden[i]);
+
+  const nlohmann::json report = make_report({&cfg, tb.mac_array().source(), &outcome, exact, &energy});
+  if (!o.report.empty()) {
+    std::ofstream(o.report) << report.dump(2) << '\n';
+    if (!std::ofstream(o.report, std::ios::app)) throw std::runtime_error(o.report + ": cannot write report");
+  }
+  print_summary(std::cout, report);
+  if (!o.output.empty() && !outcome.outputs.empty())
+    write_output(o.output, layers[outcome.outputs.size() - 1], outcome.outputs.back());
+
+  const bool pass = report["bit_exact"].get<bool>();
+  fmt::print("{}\n", pass ? "PASS: model output is bit-exact with the golden reference"
+                          : outcome.ok ? "FAIL: model output differs from the golden reference"
+                                       : "FAIL: the accelerator reported an error");
+  return pass ? 0 : 1;
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"sdla-run: run layers on the sdla accelerator model, check them bit for bit against the golden "
+               "reference, and report cycles, activity and energy."};
+  app.add_option("--layer", o.layer_file, "Layer file (JSON): one layer or {\"layers\": [...]}; default: ResNet-50 "
+                                          "conv3_x (28x28, 128->128, 3x3, int8)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--input", o.input, "Input tensor .npy, [C,H,W] or [1,C,H,W], int8/int16 as the layer (default: random)");
+  app.add_option("--weights", o.weights, "Weights .npy [K,C,R,S] ([K,C] for fc); once per layer, in order (default: random)");
+  app.add_option("--bias", o.biases, "Bias .npy int32 [K]; once per layer, needs a \"post\" section (default: random)");
+  app.add_option("--output", o.output, "Write the last layer's output .npy: [K,P,Q] int32/int64 sums, or int8/int16 "
+                                       "after post-processing");
+  app.add_option("--seed", o.seed, "Seed of generated tensors")->capture_default_str();
+  app.add_option("--preset", o.preset, "Accelerator preset")
+      ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()))
+      ->capture_default_str();
+  app.add_option("--mac", o.mac, "MAC array: the C++ datapath model or the Verilated RTL")
+      ->check(CLI::IsMember({"model", "rtl"}))
+      ->capture_default_str();
+  app.add_option("--report", o.report, "Write the JSON report here");
+  app.add_option("--energy-table", o.energy_table, "Energy table (Accelergy ERT YAML) overriding built-in entries")
+      ->check(CLI::ExistingFile);
+  app.add_option("--vcd", o.vcd, "Write RTL waveforms (with --mac rtl) to this VCD file");
+  app.add_flag("--print-energy-table", o.print_energy_table, "Print the built-in energy table and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (o.print_energy_table) {
+    std::cout << sdla::default_energy_table_yaml();
+    return 0;
+  }
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sdla-run: error: {}\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,105 @@
+#include "testbench.hpp"
+
+#include <stdexcept>
+
+#include "mac_array_model.hpp"
+#include "sdla/regs.hpp"
+
+namespace sdla {
+
+std::unique_ptr<MacArrayTarget> make_mac_array(const TestbenchOptions& o) {
+  if (o.mac == "model") return std::make_unique<MacArrayModel>("mac_array", o.cfg);
+  throw std::invalid_argument("unknown MAC array '" + o.mac + "' (known: model, rtl)");
+}
+
+Testbench::Testbench(const sc_core::sc_module_name& name, const TestbenchOptions& options)
+    : sc_module(name),
+      options_(options),
+      mac_(make_mac_array(options)),
+      dram_("dram", options.dram_bytes, options.cfg),
+      accel_("sdla", options.cfg, MacArrayBinding::external),
+      irq_("irq"),
+      csb_isock_("csb_isock") {
+  accel_.mac_isock().bind(mac_->mac_tsock);
+  accel_.mem_isock.bind(dram_.tsock);
+  accel_.irq(irq_);
+  csb_isock_.bind(accel_.csb_tsock);
+  SC_THREAD(host);
+}
+
+Testbench::~Testbench() = default;
+
+std::vector<RunOutcome> Testbench::run(const std::vector<Program>& programs) {
+  for (const auto& p : programs)
+    if (p.end > dram_.size())
+      throw std::invalid_argument("program needs " + std::to_string(p.end) + " bytes of DRAM, testbench has " +
+                                  std::to_string(dram_.size()));
+  programs_ = &programs;
+  outcomes_.clear();
+  sc_core::sc_start();
+  return std::move(outcomes_);
+}
+
+tlm::tlm_response_status Testbench::csb_write(std::uint32_t addr, std::uint32_t value) {
+  tlm::tlm_generic_payload gp;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  csb_isock_->b_transport(gp, delay);
+  wait(delay);
+  return gp.get_response_status();
+}
+
+tlm::tlm_response_status Testbench::csb_read(std::uint32_t addr, std::uint32_t& value) {
+  tlm::tlm_generic_payload gp;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  csb_isock_->b_transport(gp, delay);
+  wait(delay);
+  return gp.get_response_status();
+}
+
+RunOutcome Testbench::run_one(const Program& prog) {
+  for (const auto& seg : prog.segments) dram_.load(seg.addr, seg.bytes.data(), seg.bytes.size());
+  csb_write(regs::DESC_PTR_LO, std::uint32_t(prog.entry));
+  csb_write(regs::DESC_PTR_HI, std::uint32_t(prog.entry >> 32));
+  csb_write(regs::CTRL, regs::CTRL_START);
+  if (!irq_.read()) wait(irq_.posedge_event());
+
+  RunOutcome out;
+  std::uint32_t status = 0, code = 0, lo = 0, hi = 0, irq_status = 0;
+  csb_read(regs::STATUS, status);
+  csb_read(regs::ERROR_CODE, code);
+  csb_read(regs::ERROR_LAYER, out.error_layer);
+  csb_read(regs::CYCLES_LO, lo);
+  csb_read(regs::CYCLES_HI, hi);
+  csb_read(regs::IRQ_STATUS, irq_status);
+  csb_write(regs::IRQ_STATUS, irq_status);
+  out.ok = (status & regs::STATUS_DONE) && !(status & regs::STATUS_ERROR);
+  out.error = regs::ErrorCode(code);
+  out.cycles = std::uint64_t(hi) << 32 | lo;
+  out.message = accel_.error_message();
+  out.layers = accel_.layer_records();
+  for (std::size_t i = 0; i < out.layers.size() && i < prog.layers.size(); ++i) {
+    const CompiledLayer& cl = prog.layers[i];
+    std::vector<std::uint8_t> bytes(cl.output_bytes);
+    dram_.dump(cl.output, bytes.data(), bytes.size());
+    out.outputs.push_back(unpack_output(cl, bytes));
+  }
+  return out;
+}
+
+void Testbench::host() {
+  if (!programs_) return;
+  for (const auto& prog : *programs_) outcomes_.push_back(run_one(prog));
+  sc_core::sc_stop();
+}
+
+}  // namespace sdla

@@ -1,0 +1,80 @@
+/// \file
+/// The standard testbench: DRAM, the accelerator, a MAC array (C++ model or
+/// RTL) and a host that drives the accelerator exactly as a virtual platform
+/// would — load DRAM, write DESC_PTR, START, wait for the interrupt, read
+/// STATUS, clear the interrupt. SystemC elaborates once per process, so one
+/// Testbench runs any number of programs in one simulation.
+///
+///     sdla::Testbench tb("tb", {cfg, "model", prog.end});
+///     auto outcomes = tb.run({prog});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "accelerator.hpp"
+#include "dram.hpp"
+#include "host_compiler.hpp"
+#include "mac_array_target.hpp"
+
+namespace sdla {
+
+struct TestbenchOptions {
+  AcceleratorConfig cfg;
+  std::string mac = "model";      ///< "model" or "rtl"
+  std::uint64_t dram_bytes = 0;   ///< DRAM size; at least every program's `end`
+  std::string vcd;                ///< RTL waveform file ("" = none)
+};
+
+struct RunOutcome {
+  bool ok = false;
+  regs::ErrorCode error = regs::ErrorCode::none;
+  std::uint32_t error_layer = 0;
+  std::string message;             ///< the controller's description of an error
+  std::uint64_t cycles = 0;        ///< CYCLES register: START to interrupt
+  std::vector<Tensor<std::int64_t>> outputs;  ///< [K, P, Q] of every completed layer
+  std::vector<LayerRecord> layers;
+};
+
+/// The MAC array named by options.mac ("model" or "rtl"); throws
+/// std::invalid_argument for another name.
+std::unique_ptr<MacArrayTarget> make_mac_array(const TestbenchOptions& options);
+
+class Testbench : public sc_core::sc_module {
+ public:
+  Testbench(const sc_core::sc_module_name& name, const TestbenchOptions& options);
+  ~Testbench() override;
+
+  /// Runs the programs one after another in simulation (calls sc_start).
+  std::vector<RunOutcome> run(const std::vector<Program>& programs);
+
+  Accelerator& accelerator() { return accel_; }
+  Dram& dram() { return dram_; }
+  MacArrayTarget& mac_array() { return *mac_; }
+
+  /// Writes or reads a CSB register from the host process; returns the TLM status.
+  tlm::tlm_response_status csb_write(std::uint32_t addr, std::uint32_t value);
+  tlm::tlm_response_status csb_read(std::uint32_t addr, std::uint32_t& value);
+
+ private:
+  SC_HAS_PROCESS(Testbench);
+  void host();
+  RunOutcome run_one(const Program& prog);
+
+  TestbenchOptions options_;
+  std::unique_ptr<MacArrayTarget> mac_;
+  Dram dram_;
+  Accelerator accel_;
+  sc_core::sc_signal<bool> irq_;
+  tlm_utils::simple_initiator_socket<Testbench> csb_isock_;
+  const std::vector<Program>* programs_ = nullptr;
+  std::vector<RunOutcome> outcomes_;
+};
+
+}  // namespace sdla

@@ -1,0 +1,152 @@
+#include "workload.hpp"
+
+#include <random>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "golden/conv.hpp"
+#include "io/npy.hpp"
+
+namespace sdla {
+namespace {
+
+template <class T>
+Tensor<T> random_tensor(Shape shape, double density, std::int64_t lo, std::int64_t hi, std::mt19937_64& rng) {
+  Tensor<T> t(std::move(shape));
+  std::uniform_int_distribution<std::int64_t> value(lo, hi);
+  std::bernoulli_distribution keep(density);
+  for (auto& v : t.values()) {
+    if (!keep(rng)) continue;
+    std::int64_t x = 0;
+    while (x == 0) x = value(rng);  // a kept element is non-zero, so density is exact in expectation
+    v = T(x);
+  }
+  return t;
+}
+
+std::int64_t max_value(Precision p) { return p == Precision::int8 ? 127 : 32767; }
+
+template <class T>
+Tensor<T> narrow(const Tensor<std::int16_t>& t) {
+  return Tensor<T>(t.shape(), std::vector<T>(t.values().begin(), t.values().end()));
+}
+
+/// Reads an int8 or int16 file (as the layer's precision demands) and checks its shape.
+Tensor<std::int16_t> read_operand(const std::string& path, const Layer& l, const std::vector<Shape>& accepted,
+                                  const Shape& canonical, const char* what) {
+  const npy::DType want = l.precision == Precision::int8 ? npy::DType::i8 : npy::DType::i16;
+  const auto header = npy::read_header(path);
+  if (header.dtype != want)
+    throw std::runtime_error(fmt::format("{}: {} of {} layer '{}' must be {}, the file holds {}", path, what,
+                                         to_string(l.precision), l.name, npy::to_string(want),
+                                         npy::to_string(header.dtype)));
+  bool ok = false;
+  std::string options;
+  for (const auto& s : accepted) {
+    ok = ok || s == header.shape;
+    options += (options.empty() ? "" : " or ") + to_string(s);
+  }
+  if (!ok)
+    throw std::runtime_error(fmt::format("{}: {} of layer '{}' has shape {}, expected {}", path, what, l.name,
+                                         to_string(header.shape), options));
+  if (want == npy::DType::i8) {
+    auto t = npy::read<std::int8_t>(path);
+    return Tensor<std::int16_t>(canonical, std::vector<std::int16_t>(t.values().begin(), t.values().end()));
+  }
+  return Tensor<std::int16_t>(canonical, npy::read<std::int16_t>(path).values());
+}
+
+}  // namespace
+
+Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed) {
+  if (layers.empty()) throw std::invalid_argument("no layers");
+  std::mt19937_64 rng(seed);
+  Workload w;
+  w.layers = layers;
+  const Layer& first = layers.front();
+  const std::int64_t in_max = max_value(first.precision);
+  w.input = random_tensor<std::int16_t>({first.in_channels, first.in_height, first.in_width}, first.input_density,
+                                        -in_max - 1, in_max, rng);
+  for (const Layer& l : layers) {
+    LayerOperands ops;
+    const std::int64_t m = max_value(l.precision);
+    ops.weights = random_tensor<std::int16_t>({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w},
+                                              l.weight_density, -m - 1, m, rng);
+    if (l.post.enabled) ops.bias = random_tensor<std::int32_t>({l.out_channels}, 1.0, -4096, 4096, rng);
+    w.operands.push_back(std::move(ops));
+  }
+  return w;
+}
+
+Tensor<std::int16_t> read_input(const std::string& path, const Layer& l) {
+  const std::size_t C = l.in_channels, H = l.in_height, W = l.in_width;
+  std::vector<Shape> accepted{{C, H, W}, {1, C, H, W}};
+  if (l.op == Op::fc) accepted.insert(accepted.end(), {{C}, {1, C}});
+  return read_operand(path, l, accepted, {C, H, W}, "input");
+}
+
+Tensor<std::int16_t> read_weights(const std::string& path, const Layer& l) {
+  const std::size_t K = l.out_channels, C = l.in_channels, R = l.kernel_h, S = l.kernel_w;
+  std::vector<Shape> accepted{{K, C, R, S}};
+  if (l.op == Op::fc) accepted.push_back({K, C});
+  return read_operand(path, l, accepted, {K, C, R, S}, "weights");
+}
+
+Tensor<std::int32_t> read_bias(const std::string& path, const Layer& l) {
+  const auto header = npy::read_header(path);
+  if (header.dtype != npy::DType::i32)
+    throw std::runtime_error(fmt::format("{}: bias must be int32, the file holds {}", path,
+                                         npy::to_string(header.dtype)));
+  if (header.shape != Shape{l.out_channels})
+    throw std::runtime_error(fmt::format("{}: bias of layer '{}' has shape {}, expected [{}]", path, l.name,
+                                         to_string(header.shape), l.out_channels));
+  return npy::read<std::int32_t>(path);
+}
+
+std::vector<Tensor<std::int64_t>> golden_outputs(const Workload& w) {
+  std::vector<Tensor<std::int64_t>> outs;
+  Tensor<std::int16_t> x = w.input;
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    const Layer& l = w.layers[i];
+    const Tensor<std::int16_t>& wt = w.operands[i].weights;
+    Tensor<std::int32_t> bias = w.operands[i].bias;
+    if (bias.values().empty()) bias = Tensor<std::int32_t>({l.out_channels});
+    Tensor<std::int64_t> y;
+    if (l.precision == Precision::int8) {
+      auto acc = golden::conv2d(l, narrow<std::int8_t>(x), narrow<std::int8_t>(wt));
+      if (l.post.enabled) {
+        auto q = golden::postprocess(l, acc, bias);
+        y = Tensor<std::int64_t>(q.shape(), std::vector<std::int64_t>(q.values().begin(), q.values().end()));
+      } else {
+        y = Tensor<std::int64_t>(acc.shape(), std::vector<std::int64_t>(acc.values().begin(), acc.values().end()));
+      }
+    } else {
+      auto acc = golden::conv2d(l, x, wt);
+      if (l.post.enabled) {
+        auto q = golden::postprocess(l, acc, bias);
+        y = Tensor<std::int64_t>(q.shape(), std::vector<std::int64_t>(q.values().begin(), q.values().end()));
+      } else {
+        y = std::move(acc);
+      }
+    }
+    // The next layer reads this output as its [C, H, W] input.
+    x = Tensor<std::int16_t>(y.shape(), std::vector<std::int16_t>(y.values().begin(), y.values().end()));
+    outs.push_back(std::move(y));
+  }
+  return outs;
+}
+
+void write_output(const std::string& path, const Layer& l, const Tensor<std::int64_t>& y) {
+  auto as = [&](auto zero) {
+    using T = decltype(zero);
+    npy::write(path, Tensor<T>(y.shape(), std::vector<T>(y.values().begin(), y.values().end())));
+  };
+  if (l.post.enabled) {
+    if (l.precision == Precision::int8) as(std::int8_t{}); else as(std::int16_t{});
+  } else {
+    if (l.precision == Precision::int8) as(std::int32_t{}); else npy::write(path, y);
+  }
+}
+
+}  // namespace sdla
