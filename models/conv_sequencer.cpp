@@ -102,37 +102,45 @@ std::size_t ConvSequencer::weight_offset(const TileStep& s, unsigned kg, unsigne
 
 sc_core::sc_time ConvSequencer::load_step(const TileStep& s, unsigned slot) {
   const std::size_t base = slot * plan_.slot_bytes;
-  const std::size_t atom = plan_.atom_bytes, cb = s.ca1 - s.ca0;
+  const std::size_t atom = plan_.atom_bytes, cb = s.ca1 - s.ca0, window_w = s.w1 - s.w0;
   const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w;
-  std::vector<DmaRun> runs;
-  runs.reserve(std::size_t(s.h1 - s.h0) * (s.w1 - s.w0));
-  for (unsigned h = s.h0; h < s.h1; ++h)
-    for (unsigned w = s.w0; w < s.w1; ++w)
-      runs.push_back({desc_.input_addr + ((std::uint64_t(h) * layer_.in_width + w) * plan_.catoms + s.ca0) * atom,
-                      base + (std::size_t(h - s.h0) * (s.w1 - s.w0) + (w - s.w0)) * cb * atom, cb * atom});
-  // The input window first, then the weights group by group, so compute can
-  // start on the first group while the rest streams in.
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  const sc_core::sc_time input_done = dma_.load(runs, buffer_);
-  sc_core::sc_time done = input_done;
-  ready_at_[slot].clear();
+  // Data arrives in the order compute consumes it: channel atom by channel
+  // atom of the input window, each followed by the first group's weights for
+  // that atom, then the other groups' weights. A pass starts as soon as its
+  // own atom and weights are in (ready_at_), not when the whole step is.
+  std::vector<sc_core::sc_time> input_done(cb);
+  std::vector<DmaRun> runs;
+  sc_core::sc_time done = sc_core::SC_ZERO_TIME;
+  ready_at_[slot].assign(std::size_t(s.kg1 - s.kg0) * cb, sc_core::SC_ZERO_TIME);
   std::size_t wbuf = base + plan_.input_bytes(s);
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
     const std::size_t cols = group_columns(layer_, cfg_, kg);
+    const std::size_t block = rs * cols * atom;  // one channel atom of this group's weights
     const std::uint64_t group_base = std::uint64_t(kg) * cfg_.atomic_k * plan_.catoms * rs * atom;
-    const std::size_t len = cb * rs * cols * atom;
-    std::vector<DmaRun> w{{desc_.weight_addr + group_base + std::uint64_t(s.ca0) * rs * cols * atom, wbuf, len}};
-    done = std::max(done, dma_.load(w, buffer_));
-    ready_at_[slot].push_back(now + done);
-    wbuf += len;
+    for (unsigned ca = s.ca0; ca < s.ca1; ++ca) {
+      if (kg == s.kg0) {
+        runs.clear();
+        for (unsigned h = s.h0; h < s.h1; ++h)
+          for (unsigned w = s.w0; w < s.w1; ++w)
+            runs.push_back({desc_.input_addr + ((std::uint64_t(h) * layer_.in_width + w) * plan_.catoms + ca) * atom,
+                            base + ((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (ca - s.ca0)) * atom, atom});
+        input_done[ca - s.ca0] = dma_.load(runs, buffer_);
+      }
+      std::vector<DmaRun> w{{desc_.weight_addr + group_base + std::uint64_t(ca) * block, wbuf, block}};
+      const sc_core::sc_time t = std::max(input_done[ca - s.ca0], dma_.load(w, buffer_));
+      ready_at_[slot][std::size_t(kg - s.kg0) * cb + (ca - s.ca0)] = now + t;
+      done = std::max(done, t);
+      wbuf += block;
+    }
   }
   buffer_.note_occupancy(wbuf - base + (slot_ready_[1 - slot] ? plan_.slot_bytes : 0));
   return done;
 }
 
-void ConvSequencer::wait_for_data(unsigned slot, unsigned group_in_step, sc_core::sc_time& local) {
+void ConvSequencer::wait_for_data(unsigned slot, std::size_t block, sc_core::sc_time& local) {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  const sc_core::sc_time need = ready_at_[slot][group_in_step];
+  const sc_core::sc_time need = ready_at_[slot][block];
   if (need > now + local) local = need - now;
 }
 
@@ -181,8 +189,8 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
     const unsigned group = split_c ? kg - s.kg0 : 0;
     if (s.first_c) acc_.clear(group);
-    wait_for_data(slot, kg - s.kg0, local);
-    for (unsigned ca = s.ca0; ca < s.ca1; ++ca)
+    for (unsigned ca = s.ca0; ca < s.ca1; ++ca) {
+      wait_for_data(slot, std::size_t(kg - s.kg0) * (s.ca1 - s.ca0) + (ca - s.ca0), local);
       for (unsigned r = 0; r < layer_.kernel_h; ++r)
         for (unsigned c = 0; c < layer_.kernel_w; ++c) {
           fill_weights(s, slot, kg, ca, r, c);
@@ -202,6 +210,7 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
           ++mac_counters_["passes"];
           acc_.add(group, pass_);
         }
+    }
     if (s.last_c) write_outputs(s, kg, local);
   }
 }

@@ -50,7 +50,7 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   SC_HAS_PROCESS(ConvSequencer);
   void loader();
   sc_core::sc_time load_step(const TileStep& s, unsigned slot);
-  void wait_for_data(unsigned slot, unsigned group_in_step, sc_core::sc_time& local);
+  void wait_for_data(unsigned slot, std::size_t block, sc_core::sc_time& local);
   void compute_step(const TileStep& s, unsigned slot, sc_core::sc_time& local);
   void fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned ca, unsigned r, unsigned c);
   void fill_activations(const TileStep& s, unsigned slot, unsigned ca, unsigned r, unsigned c);
@@ -81,9 +81,8 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   bool loader_busy_ = false;
   bool slot_ready_[2] = {false, false};
   bool slot_free_[2] = {true, true};
-  // When each output-channel group of a slot's step has its data in the
-  // buffer: compute on a group starts as soon as its weights and the input
-  // window have arrived, not when the whole step has.
+  // When the data of each (output-channel group, channel atom) of a slot's
+  // step is in the buffer, indexed [group][atom].
   std::vector<sc_core::sc_time> ready_at_[2];
   bool abort_ = false;
   std::string load_error_;

@@ -1,0 +1,11 @@
+// GoogleTest entry point for tests that elaborate SystemC. SystemC elaborates
+// once per process; gtest_discover_tests runs every test in its own process,
+// so each test may build its own testbench. SystemC errors throw
+// sc_core::sc_report, which GoogleTest reports as a failure of the test.
+#include <gtest/gtest.h>
+#include <systemc>
+
+int sc_main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
