@@ -28,7 +28,6 @@ Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorCon
       cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
   csb_tsock.register_b_transport(this, &Controller::csb_b_transport);
   counters_["descriptors"] = 0;
-  counters_["csb_accesses"] = 0;
   SC_THREAD(run);
   SC_METHOD(drive_irq);
   sensitive << irq_ev_;
@@ -36,7 +35,6 @@ Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorCon
 
 void Controller::csb_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   delay += cycle_;
-  ++counters_["csb_accesses"];
   const std::uint64_t addr = gp.get_address();
   if (gp.get_data_length() != 4 || gp.get_streaming_width() < 4) {
     gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
@@ -44,6 +42,10 @@ void Controller::csb_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
   }
   if (gp.get_byte_enable_ptr()) {
     gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  if (gp.get_command() == tlm::TLM_IGNORE_COMMAND) {
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
   if (addr % 4 || addr > regs::LAST) {
@@ -132,6 +134,10 @@ void Controller::run() {
     } catch (const MacArrayError& e) {
       error_ = regs::ErrorCode::mac_array_error;
       error_message_ = e.what();
+    } catch (const std::exception& e) {
+      // Anything else (e.g. a layer too large for host memory) still ends the run cleanly.
+      error_ = regs::ErrorCode::internal_error;
+      error_message_ = e.what();
     }
     if (error_ != regs::ErrorCode::none) {
       error_layer_ = layers_done_;
@@ -151,6 +157,9 @@ void Controller::run_chain() {
     if (index == kMaxLayers)
       throw RunError(regs::ErrorCode::descriptor_loop,
                      fmt::format("descriptor chain exceeds {} layers (a loop in next pointers?)", kMaxLayers));
+    // A layer's figures include its descriptor and parameter fetches.
+    const Activity before = snapshot_();
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     wait(dma_.read(addr, bytes, sizeof bytes));
     ++counters_["descriptors"];
     const LayerDescriptor d = LayerDescriptor::decode(bytes);
@@ -169,8 +178,6 @@ void Controller::run_chain() {
     load_post_parameters(layer, d, bias);
     post_.configure(layer, std::move(bias));
 
-    const Activity before = snapshot_();
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
     seq_.run_layer(layer, d);
     LayerRecord rec;
     rec.layer = layer;

@@ -44,7 +44,7 @@ class Controller : public sc_core::sc_module {
   const std::vector<LayerRecord>& layer_records() const { return records_; }
   /// Human-readable cause of the last error ("" when none).
   const std::string& error_message() const { return error_message_; }
-  /// Counters: "descriptors" fetched, "csb_accesses".
+  /// Counters: "descriptors" fetched.
   const Counters& activity() const { return counters_; }
 
   static constexpr unsigned kMaxLayers = 4096;

@@ -46,12 +46,12 @@ void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
   start_ev_.notify(sc_core::SC_ZERO_TIME);
 
   try {
-    for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
+    for (std::size_t i = 0; i < plan_.step_count(); ++i) {
       const unsigned slot = i % 2;
       while (!slot_ready_[slot] && load_error_.empty()) wait(ready_ev_);
       if (!load_error_.empty()) throw DmaError(load_error_);
       sc_core::sc_time local = sc_core::SC_ZERO_TIME;
-      compute_step(plan_.steps[i], slot, local);
+      compute_step(plan_.step(i), slot, local);
       wait(local);
       slot_ready_[slot] = false;
       slot_free_[slot] = true;
@@ -68,14 +68,14 @@ void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
 void ConvSequencer::loader() {
   for (;;) {
     wait(start_ev_);
-    for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
+    for (std::size_t i = 0; i < plan_.step_count(); ++i) {
       const unsigned slot = i % 2;
       while (!slot_free_[slot] && !abort_) wait(free_ev_);
       if (abort_) break;
       slot_free_[slot] = false;
       sc_core::sc_time busy;
       try {
-        busy = load_step(plan_.steps[i], slot);
+        busy = load_step(plan_.step(i), slot);
       } catch (const DmaError& e) {
         load_error_ = e.what();
         ready_ev_.notify();

@@ -58,6 +58,8 @@ LayerDescriptor LayerDescriptor::decode(const std::uint8_t* bytes) {
 Layer LayerDescriptor::layer() const {
   if (magic != MAGIC) throw LayerError("descriptor magic is not 'LSD1'");
   if (op > std::uint8_t(Op::fc)) throw LayerError("descriptor op " + std::to_string(op) + " unknown");
+  if (flags & ~(FLAG_POST | FLAG_RELU)) throw LayerError("descriptor flags " + std::to_string(flags) + " has unknown bits");
+  if (reserved != 0) throw LayerError("descriptor reserved byte is not 0");
   if (precision > std::uint8_t(Precision::int16))
     throw LayerError("descriptor precision " + std::to_string(precision) + " unknown");
   Layer l;
@@ -95,6 +97,7 @@ const char* to_string(ErrorCode e) {
     case ErrorCode::buffer_capacity: return "buffer capacity";
     case ErrorCode::mac_array_error: return "MAC array error";
     case ErrorCode::descriptor_loop: return "descriptor chain too long";
+    case ErrorCode::internal_error: return "internal model error";
   }
   return "unknown";
 }

@@ -55,7 +55,7 @@ bool Dram::access(tlm::tlm_generic_payload& gp) {
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  if (!access(gp)) return;
+  if (!access(gp) || gp.get_command() == tlm::TLM_IGNORE_COMMAND) return;
   const std::size_t len = gp.get_data_length();
   counters_[gp.is_read() ? "read_bytes" : "write_bytes"] += len;
   // The request reaches the bus at now + delay, waits for it to be free, then

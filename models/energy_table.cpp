@@ -1,10 +1,12 @@
 #include "energy_table.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 namespace sdla {
@@ -20,7 +22,7 @@ namespace {
 void only_keys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& where) {
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
-    if (!allowed.count(key)) fail(where, fmt::format("unknown key '{}'", key));
+    if (!allowed.count(key)) fail(where, fmt::format("unknown key '{}' (allowed: {})", key, fmt::join(allowed, ", ")));
   }
 }
 
@@ -29,7 +31,7 @@ void only_keys(const YAML::Node& node, const std::set<std::string>& allowed, con
 const char* default_energy_table_yaml() { return kDefaultEnergyTableYaml; }
 
 bool is_bookkeeping_action(const std::string& action) {
-  static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors", "csb_accesses", "read"};
+  static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors"};
   return names.count(action) > 0;
 }
 
@@ -64,13 +66,18 @@ EnergyTable EnergyTable::parse(const std::string& yaml, const std::string& where
       for (std::size_t a = 0; a < tab["actions"].size(); ++a) {
         const YAML::Node act = tab["actions"][a];
         const std::string aw = fmt::format("{}.actions[{}]", tw, a);
-        if (!act.IsMap() || !act["name"] || !act["energy"]) fail(aw, "needs 'name' and 'energy'");
+        if (!act.IsMap()) fail(aw, "must be a map");
         only_keys(act, {"name", "arguments", "energy", "source"}, aw);
+        if (!act["name"] || !act["energy"]) fail(aw, "needs 'name' and 'energy'");
         EnergyEntry e;
         e.component = tab["name"].as<std::string>();
         e.action = act["name"].as<std::string>();
-        e.pj = act["energy"].as<double>();
-        if (!(e.pj >= 0)) fail(aw, "energy must be a non-negative number of pJ");
+        try {
+          e.pj = act["energy"].as<double>();
+        } catch (const YAML::Exception&) {
+          fail(aw + ".energy", "must be a number of pJ");
+        }
+        if (!(e.pj >= 0) || !std::isfinite(e.pj)) fail(aw + ".energy", "must be a finite, non-negative number of pJ");
         if (act["source"]) e.source = act["source"].as<std::string>();
         if (act["arguments"]) {
           if (!act["arguments"].IsMap()) fail(aw, "arguments must be a map");

@@ -48,7 +48,8 @@ class EnergyTable {
 
   /// Entries of `other` replace entries with the same component, action and arguments.
   void overlay(const EnergyTable& other);
-  /// The most specific entry whose arguments all match `context`, or nullptr.
+  /// The most specific entry whose arguments all match `context`, or nullptr;
+  /// between equally specific entries the first listed wins.
   const EnergyEntry* find(const std::string& component, const std::string& action,
                           const EnergyContext& context) const;
   Energy evaluate(const Activity& activity, const EnergyContext& context) const;

@@ -22,9 +22,32 @@ std::vector<unsigned> halvings(unsigned n) {
 
 }  // namespace
 
+TileStep TilePlan::step(std::size_t i) const {
+  const Layer& l = layer_;
+  const unsigned ic = unsigned(i % cblocks_), iq = unsigned(i / cblocks_ % pcols_);
+  const unsigned ip = unsigned(i / cblocks_ / pcols_ % prows_), ik = unsigned(i / cblocks_ / pcols_ / prows_);
+  TileStep s{};
+  s.kg0 = ik * kgroups_per_block;
+  s.kg1 = std::min(kgroups, s.kg0 + kgroups_per_block);
+  s.ca0 = ic * catoms_per_block;
+  s.ca1 = std::min(catoms, s.ca0 + catoms_per_block);
+  s.p0 = ip * rows_per_tile;
+  s.p1 = std::min(l.out_height(), s.p0 + rows_per_tile);
+  s.q0 = iq * cols_per_tile;
+  s.q1 = std::min(l.out_width(), s.q0 + cols_per_tile);
+  // Padding is never fetched: the window is clipped to the image.
+  s.h0 = unsigned(std::max(0L, long(s.p0) * l.stride_h - long(l.pad.top)));
+  s.h1 = unsigned(std::min(long(l.in_height), long(s.p1 - 1) * l.stride_h - long(l.pad.top) + long(l.kernel_h)));
+  s.w0 = unsigned(std::max(0L, long(s.q0) * l.stride_w - long(l.pad.left)));
+  s.w1 = unsigned(std::min(long(l.in_width), long(s.q1 - 1) * l.stride_w - long(l.pad.left) + long(l.kernel_w)));
+  s.first_c = ic == 0;
+  s.last_c = s.ca1 == catoms;
+  return s;
+}
+
 std::string TilePlan::summary() const {
   return fmt::format("{} steps: {} of {} output-channel groups, {} of {} channel atoms, {}x{} output pixels per step",
-                     steps.size(), kgroups_per_block, kgroups, catoms_per_block, catoms, rows_per_tile,
+                     step_count(), kgroups_per_block, kgroups, catoms_per_block, catoms, rows_per_tile,
                      cols_per_tile);
 }
 
@@ -86,28 +109,12 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
         "half the {}-byte unified buffer",
         l.name, l.kernel_h, l.kernel_w, cfg.buffer_bytes()));
 
-  for (unsigned kg0 = 0; kg0 < plan.kgroups; kg0 += plan.kgroups_per_block)
-    for (unsigned p0 = 0; p0 < P; p0 += plan.rows_per_tile)
-      for (unsigned q0 = 0; q0 < Q; q0 += plan.cols_per_tile)
-        for (unsigned ca0 = 0; ca0 < plan.catoms; ca0 += plan.catoms_per_block) {
-          TileStep s{};
-          s.kg0 = kg0;
-          s.kg1 = std::min(plan.kgroups, kg0 + plan.kgroups_per_block);
-          s.ca0 = ca0;
-          s.ca1 = std::min(plan.catoms, ca0 + plan.catoms_per_block);
-          s.p0 = p0;
-          s.p1 = std::min(P, p0 + plan.rows_per_tile);
-          s.q0 = q0;
-          s.q1 = std::min(Q, q0 + plan.cols_per_tile);
-          // Padding is never fetched: the window is clipped to the image.
-          s.h0 = unsigned(std::max(0L, long(s.p0) * l.stride_h - long(l.pad.top)));
-          s.h1 = unsigned(std::min(long(l.in_height), long(s.p1 - 1) * l.stride_h - long(l.pad.top) + long(l.kernel_h)));
-          s.w0 = unsigned(std::max(0L, long(s.q0) * l.stride_w - long(l.pad.left)));
-          s.w1 = unsigned(std::min(long(l.in_width), long(s.q1 - 1) * l.stride_w - long(l.pad.left) + long(l.kernel_w)));
-          s.first_c = ca0 == 0;
-          s.last_c = s.ca1 == plan.catoms;
-          plan.steps.push_back(s);
-        }
+  plan.layer_ = l;
+  plan.layer_.post = PostOp{};
+  plan.kblocks_ = ceil_div(plan.kgroups, plan.kgroups_per_block);
+  plan.prows_ = ceil_div(P, plan.rows_per_tile);
+  plan.pcols_ = ceil_div(Q, plan.cols_per_tile);
+  plan.cblocks_ = ceil_div(plan.catoms, plan.catoms_per_block);
   return plan;
 }
 

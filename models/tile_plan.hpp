@@ -36,13 +36,23 @@ struct TilePlan {
   unsigned kgroups = 0;         ///< groups of atomic_k output channels
   unsigned kgroups_per_block = 0, catoms_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
   std::size_t slot_bytes = 0;   ///< half the buffer: steps are double-buffered
-  std::vector<TileStep> steps;
+
+  /// Steps in order: output-channel blocks, then output rows, then output
+  /// columns, then channel blocks (innermost). Computed on demand, so a
+  /// huge layer costs no memory up front.
+  std::size_t step_count() const { return std::size_t(kblocks_) * prows_ * pcols_ * cblocks_; }
+  TileStep step(std::size_t i) const;
 
   /// Bytes of the input window and of the weights one step loads.
   std::size_t input_bytes(const TileStep& s) const {
     return std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * (s.ca1 - s.ca0) * atom_bytes;
   }
   std::string summary() const;
+
+ private:
+  friend TilePlan plan_tiles(const Layer&, const AcceleratorConfig&);
+  Layer layer_;
+  unsigned kblocks_ = 0, prows_ = 0, pcols_ = 0, cblocks_ = 0;
 };
 
 /// Columns (output channels) of group g.

@@ -97,14 +97,14 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
              p["name"].get<std::string>(), p["atomic_c"].get<unsigned>(), p["atomic_k"].get<unsigned>(),
              p["buffer_bytes"].get<std::size_t>() / 1024, p["dram_bytes_per_cycle"].get<unsigned>(),
              r["mac_array_source"].get<std::string>());
-  fmt::print(os, "{:<10} {:<6} {:>22} {:>12} {:>14} {:>6} {:>12} {:>12} {:>12}  {}\n", "layer", "op",
+  fmt::print(os, "{:<16} {:<6} {:>22} {:>12} {:>14} {:>6} {:>12} {:>12} {:>12}  {}\n", "layer", "op",
              "shape C,HxW->K,PxQ", "cycles", "MACs", "util", "DRAM rd B", "DRAM wr B", "energy uJ", "check");
   for (const auto& l : r["layers"]) {
     const unsigned R = l["kernel"][0], S = l["kernel"][1];
     const std::string shape = fmt::format("{},{}x{}->{} k{}x{}", l["in_channels"].get<unsigned>(),
                                           l.value("in_height", 1u), l.value("in_width", 1u),
                                           l["out_channels"].get<unsigned>(), R, S);
-    fmt::print(os, "{:<10} {:<6} {:>22} {:>12} {:>14} {:>5.1f}% {:>12} {:>12} {:>12.3f}  {}\n",
+    fmt::print(os, "{:<16} {:<6} {:>22} {:>12} {:>14} {:>5.1f}% {:>12} {:>12} {:>12.3f}  {}\n",
                l["name"].get<std::string>(), l["op"].get<std::string>(), shape, l["cycles"].get<std::uint64_t>(),
                l["macs"].get<std::uint64_t>(), 100 * l["mac_utilization"].get<double>(),
                l["dram_bytes_read"].get<std::uint64_t>(), l["dram_bytes_written"].get<std::uint64_t>(),

@@ -43,6 +43,7 @@ enum class ErrorCode : std::uint32_t {
   buffer_capacity = 4,   ///< the layer cannot be tiled into the unified buffer
   mac_array_error = 5,   ///< the MAC array rejected a pass (bad request or metadata)
   descriptor_loop = 6,   ///< the chain is longer than the limit (a cycle in next pointers)
+  internal_error = 7,    ///< the model itself could not carry out the layer (e.g. out of host memory)
 };
 
 const char* to_string(ErrorCode e);
