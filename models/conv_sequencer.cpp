@@ -33,10 +33,12 @@ void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
   desc_ = desc;
   plan_ = plan_tiles(layer, cfg_);
   buffer_.reset_peak();
-  const bool split_c = plan_.catoms_per_block < plan_.catoms;
+  const bool split_c = plan_.units_per_block < plan_.units;
   const unsigned max_pixels = plan_.rows_per_tile * plan_.cols_per_tile;
   acc_.shape(split_c ? plan_.kgroups_per_block : 1, max_pixels, layer.precision);
-  pass_.configure(cfg_, layer.precision, WeightFormat::dense, max_pixels);
+  pass_.configure(cfg_, layer.precision,
+                  layer.weight_format == TensorFormat::sparse_2_4 ? WeightFormat::sparse_2_4 : WeightFormat::dense,
+                  max_pixels);
   slot_ready_[0] = slot_ready_[1] = false;
   slot_free_[0] = slot_free_[1] = true;
   abort_ = false;
@@ -91,50 +93,55 @@ void ConvSequencer::loader() {
   }
 }
 
-std::size_t ConvSequencer::weight_offset(const TileStep& s, unsigned kg, unsigned ca, unsigned r, unsigned c) const {
-  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w;
-  const std::size_t cb = s.ca1 - s.ca0;
+std::size_t ConvSequencer::chunk_offset(const TileStep& s, unsigned kg, unsigned u) const {
+  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w, cb = s.u1 - s.u0;
   std::size_t off = plan_.input_bytes(s);
-  for (unsigned g = s.kg0; g < kg; ++g) off += cb * rs * group_columns(layer_, cfg_, g) * plan_.atom_bytes;
-  const std::size_t block = (std::size_t(ca - s.ca0) * rs + std::size_t(r) * layer_.kernel_w + c);
-  return off + block * group_columns(layer_, cfg_, kg) * plan_.atom_bytes;
+  for (unsigned g = s.kg0; g < kg; ++g) off += cb * rs * group_columns(layer_, cfg_, g) * plan_.block_col_bytes();
+  return off + std::size_t(u - s.u0) * rs * group_columns(layer_, cfg_, kg) * plan_.block_col_bytes();
 }
 
 sc_core::sc_time ConvSequencer::load_step(const TileStep& s, unsigned slot) {
   const std::size_t base = slot * plan_.slot_bytes;
-  const std::size_t atom = plan_.atom_bytes, cb = s.ca1 - s.ca0, window_w = s.w1 - s.w0;
+  const std::size_t atom = plan_.atom_bytes, unit = plan_.unit_bytes(), cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
   const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  // Data arrives in the order compute consumes it: channel atom by channel
-  // atom of the input window, each followed by the first group's weights for
-  // that atom, then the other groups' weights. A pass starts as soon as its
-  // own atom and weights are in (ready_at_), not when the whole step is.
+  // Data arrives in the order compute consumes it: channel unit by channel
+  // unit of the input window, each followed by the first group's weights for
+  // that unit, then the other groups' weights. A pass starts as soon as its
+  // own unit and weights are in (ready_at_), not when the whole step is.
   std::vector<sc_core::sc_time> input_done(cb);
   std::vector<DmaRun> runs;
   sc_core::sc_time done = sc_core::SC_ZERO_TIME;
   ready_at_[slot].assign(std::size_t(s.kg1 - s.kg0) * cb, sc_core::SC_ZERO_TIME);
-  std::size_t wbuf = base + plan_.input_bytes(s);
+  std::size_t end = base + plan_.input_bytes(s);
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
     const std::size_t cols = group_columns(layer_, cfg_, kg);
-    const std::size_t block = rs * cols * atom;  // one channel atom of this group's weights
-    const std::uint64_t group_base = std::uint64_t(kg) * cfg_.atomic_k * plan_.catoms * rs * atom;
-    for (unsigned ca = s.ca0; ca < s.ca1; ++ca) {
+    const std::size_t values = rs * cols * atom, meta = rs * cols * plan_.meta_col_bytes;  // per unit
+    const std::uint64_t group = std::uint64_t(kg) * cfg_.atomic_k * plan_.units * rs;  // blocks' columns before kg
+    for (unsigned u = s.u0; u < s.u1; ++u) {
       if (kg == s.kg0) {
+        // A unit's atoms are contiguous in DRAM; the last unit may lack its second atom.
+        const unsigned first_atom = u * plan_.unit_atoms;
+        const std::size_t len = std::min(plan_.unit_atoms, plan_.in_atoms - first_atom) * atom;
         runs.clear();
         for (unsigned h = s.h0; h < s.h1; ++h)
           for (unsigned w = s.w0; w < s.w1; ++w)
-            runs.push_back({desc_.input_addr + ((std::uint64_t(h) * layer_.in_width + w) * plan_.catoms + ca) * atom,
-                            base + ((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (ca - s.ca0)) * atom, atom});
-        input_done[ca - s.ca0] = dma_.load(runs, buffer_);
+            runs.push_back({desc_.input_addr + ((std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first_atom) * atom,
+                            base + ((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (u - s.u0)) * unit, len});
+        input_done[u - s.u0] = dma_.load(runs, buffer_);
       }
-      std::vector<DmaRun> w{{desc_.weight_addr + group_base + std::uint64_t(ca) * block, wbuf, block}};
-      const sc_core::sc_time t = std::max(input_done[ca - s.ca0], dma_.load(w, buffer_));
-      ready_at_[slot][std::size_t(kg - s.kg0) * cb + (ca - s.ca0)] = now + t;
+      const std::size_t chunk = base + chunk_offset(s, kg, u);
+      std::vector<DmaRun> w{{desc_.weight_addr + (group + std::uint64_t(u) * rs * cols) * atom, chunk, values}};
+      if (meta)
+        w.push_back({desc_.weight_meta_addr + (group + std::uint64_t(u) * rs * cols) * plan_.meta_col_bytes,
+                     chunk + values, meta});
+      const sc_core::sc_time t = std::max(input_done[u - s.u0], dma_.load(w, buffer_));
+      ready_at_[slot][std::size_t(kg - s.kg0) * cb + (u - s.u0)] = now + t;
       done = std::max(done, t);
-      wbuf += block;
+      end = chunk + values + meta;
     }
   }
-  buffer_.note_occupancy(wbuf - base + (slot_ready_[1 - slot] ? plan_.slot_bytes : 0));
+  buffer_.note_occupancy(end - base + (slot_ready_[1 - slot] ? plan_.slot_bytes : 0));
   return done;
 }
 
@@ -144,11 +151,12 @@ void ConvSequencer::wait_for_data(unsigned slot, std::size_t block, sc_core::sc_
   if (need > now + local) local = need - now;
 }
 
-void ConvSequencer::fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned ca, unsigned r,
+void ConvSequencer::fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned u, unsigned r,
                                  unsigned c) {
   const unsigned cols = group_columns(layer_, cfg_, kg), lanes = pass_.lanes;
-  const std::uint8_t* block =
-      buffer_.read(slot * plan_.slot_bytes + weight_offset(s, kg, ca, r, c), std::size_t(cols) * plan_.atom_bytes);
+  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w, pos = std::size_t(r) * layer_.kernel_w + c;
+  const std::size_t chunk = slot * plan_.slot_bytes + chunk_offset(s, kg, u);
+  const std::uint8_t* block = buffer_.read(chunk + pos * cols * plan_.atom_bytes, std::size_t(cols) * plan_.atom_bytes);
   pass_.columns = cols;
   for (unsigned k = 0; k < cols; ++k)
     for (unsigned i = 0; i < lanes; ++i) {
@@ -156,12 +164,23 @@ void ConvSequencer::fill_weights(const TileStep& s, unsigned slot, unsigned kg, 
       pass_.weights[std::size_t(k) * lanes + i] = v;
       pass_.weight_zero[std::size_t(k) * lanes + i] = v == 0;
     }
+  if (!plan_.meta_col_bytes) return;
+  // 2:4 metadata: a nibble idx0 | idx1 << 2 per pair of kept weights.
+  const std::uint8_t* meta = buffer_.read(chunk + rs * cols * plan_.atom_bytes + pos * cols * plan_.meta_col_bytes,
+                                          std::size_t(cols) * plan_.meta_col_bytes);
+  for (unsigned k = 0; k < cols; ++k)
+    for (unsigned i = 0; i < lanes; ++i) {
+      const std::uint8_t nibble = meta[std::size_t(k) * plan_.meta_col_bytes + i / 4] >> (4 * (i / 2 % 2)) & 0xF;
+      pass_.weight_index[std::size_t(k) * lanes + i] = std::uint8_t(i % 2 ? nibble >> 2 : nibble & 3);
+    }
 }
 
-void ConvSequencer::fill_activations(const TileStep& s, unsigned slot, unsigned ca, unsigned r, unsigned c) {
+void ConvSequencer::fill_activations(const TileStep& s, unsigned slot, unsigned u, unsigned r, unsigned c) {
   const unsigned lanes = pass_.lanes, bus = pass_.act_lanes;
-  const std::size_t cb = s.ca1 - s.ca0, window_w = s.w1 - s.w0;
-  pass_.lanes_valid = std::min(lanes, layer_.in_channels - ca * lanes);
+  const unsigned unit_lanes = lanes * plan_.unit_atoms;
+  const std::size_t cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
+  // Lanes past the layer's channels (the last unit's missing atom, padding channels) are not issued.
+  pass_.lanes_valid = std::min(unit_lanes, layer_.in_channels - u * unit_lanes);
   pass_.vectors = s.pixels();
   std::fill(pass_.act_zero.begin(), pass_.act_zero.begin() + std::ptrdiff_t(pass_.vectors) * bus, 1);
   unsigned v = 0;
@@ -172,29 +191,30 @@ void ConvSequencer::fill_activations(const TileStep& s, unsigned slot, unsigned 
       std::int16_t* a = &pass_.acts[std::size_t(v) * bus];
       std::uint8_t* z = &pass_.act_zero[std::size_t(v) * bus];
       if (h < 0 || w < 0 || h >= long(layer_.in_height) || w >= long(layer_.in_width)) {
-        std::fill(a, a + lanes, 0);  // padding: zero lines set, nothing read
+        std::fill(a, a + unit_lanes, 0);  // padding: zero lines set, nothing read
         continue;
       }
-      const std::size_t at = ((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (ca - s.ca0);
-      const std::uint8_t* atom = buffer_.read(slot * plan_.slot_bytes + at * plan_.atom_bytes, plan_.atom_bytes);
-      for (unsigned i = 0; i < lanes; ++i) {
-        a[i] = element(atom, i, layer_.precision);
+      const std::size_t at = ((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (u - s.u0);
+      const std::uint8_t* data = buffer_.read(slot * plan_.slot_bytes + at * plan_.unit_bytes(),
+                                              std::size_t(pass_.lanes_valid) * element_bytes(layer_.precision));
+      for (unsigned i = 0; i < pass_.lanes_valid; ++i) {
+        a[i] = element(data, i, layer_.precision);
         z[i] = a[i] == 0;
       }
     }
 }
 
 void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_time& local) {
-  const bool split_c = plan_.catoms_per_block < plan_.catoms;
+  const bool split_c = plan_.units_per_block < plan_.units;
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
     const unsigned group = split_c ? kg - s.kg0 : 0;
     if (s.first_c) acc_.clear(group);
-    for (unsigned ca = s.ca0; ca < s.ca1; ++ca) {
-      wait_for_data(slot, std::size_t(kg - s.kg0) * (s.ca1 - s.ca0) + (ca - s.ca0), local);
+    for (unsigned u = s.u0; u < s.u1; ++u) {
+      wait_for_data(slot, std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0), local);
       for (unsigned r = 0; r < layer_.kernel_h; ++r)
         for (unsigned c = 0; c < layer_.kernel_w; ++c) {
-          fill_weights(s, slot, kg, ca, r, c);
-          fill_activations(s, slot, ca, r, c);
+          fill_weights(s, slot, kg, u, r, c);
+          fill_activations(s, slot, u, r, c);
           mac_isock->b_transport(pass_, local);
           if (pass_.status != MacStatus::ok)
             throw MacArrayError(fmt::format("MAC array rejected a pass of layer '{}' ({})", layer_.name,
@@ -216,7 +236,7 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
 }
 
 void ConvSequencer::write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local) {
-  const bool split_c = plan_.catoms_per_block < plan_.catoms;
+  const bool split_c = plan_.units_per_block < plan_.units;
   const unsigned group = split_c ? kg - s.kg0 : 0;
   const unsigned cols = group_columns(layer_, cfg_, kg), out_bytes = post_.output_bytes();
   const std::uint64_t kp = round_up(layer_.out_channels, plan_.lanes);

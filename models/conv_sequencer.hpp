@@ -52,10 +52,12 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   sc_core::sc_time load_step(const TileStep& s, unsigned slot);
   void wait_for_data(unsigned slot, std::size_t block, sc_core::sc_time& local);
   void compute_step(const TileStep& s, unsigned slot, sc_core::sc_time& local);
-  void fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned ca, unsigned r, unsigned c);
-  void fill_activations(const TileStep& s, unsigned slot, unsigned ca, unsigned r, unsigned c);
+  void fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned u, unsigned r, unsigned c);
+  void fill_activations(const TileStep& s, unsigned slot, unsigned u, unsigned r, unsigned c);
   void write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local);
-  std::size_t weight_offset(const TileStep& s, unsigned kg, unsigned ca, unsigned r, unsigned c) const;
+  /// Buffer offset (within a slot) of the weights of group kg, unit u:
+  /// their value blocks for every kernel position, then their 2:4 metadata.
+  std::size_t chunk_offset(const TileStep& s, unsigned kg, unsigned u) const;
 
   // MacArrayBwIf: passes are loosely timed, nothing comes back this way.
   tlm::tlm_sync_enum nb_transport_bw(MacPass&, tlm::tlm_phase&, sc_core::sc_time&) override {

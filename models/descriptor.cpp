@@ -27,13 +27,14 @@ struct Walker {
 template <class W, class D>
 void walk(W& w, D& d) {
   w.field(d.magic);
-  w.field(d.op); w.field(d.precision); w.field(d.flags); w.field(d.reserved);
+  w.field(d.op); w.field(d.precision); w.field(d.flags); w.field(d.formats);
   w.field(d.in_channels); w.field(d.in_height); w.field(d.in_width); w.field(d.out_channels);
   w.field(d.kernel_h); w.field(d.kernel_w); w.field(d.stride_h); w.field(d.stride_w);
   w.field(d.pad_top); w.field(d.pad_bottom); w.field(d.pad_left); w.field(d.pad_right);
   w.field(d.input_addr); w.field(d.weight_addr); w.field(d.output_addr);
   w.field(d.bias_addr); w.field(d.multiplier_addr); w.field(d.shift_addr);
   w.field(d.next);
+  w.field(d.weight_meta_addr); w.field(d.input_mask_addr); w.field(d.output_mask_addr);
 }
 
 }  // namespace
@@ -59,7 +60,9 @@ Layer LayerDescriptor::layer() const {
   if (magic != MAGIC) throw LayerError("descriptor magic is not 'LSD1'");
   if (op > std::uint8_t(Op::fc)) throw LayerError("descriptor op " + std::to_string(op) + " unknown");
   if (flags & ~(FLAG_POST | FLAG_RELU)) throw LayerError("descriptor flags " + std::to_string(flags) + " has unknown bits");
-  if (reserved != 0) throw LayerError("descriptor reserved byte is not 0");
+  if (formats & ~(FORMAT_WEIGHT_MASK | FORMAT_INPUT_ZVC | FORMAT_OUTPUT_ZVC) ||
+      (formats & FORMAT_WEIGHT_MASK) > std::uint8_t(TensorFormat::sparse_2_4))
+    throw LayerError("descriptor formats byte " + std::to_string(formats) + " is not a valid combination");
   if (precision > std::uint8_t(Precision::int16))
     throw LayerError("descriptor precision " + std::to_string(precision) + " unknown");
   Layer l;
@@ -70,6 +73,8 @@ Layer LayerDescriptor::layer() const {
   l.kernel_h = kernel_h; l.kernel_w = kernel_w; l.stride_h = stride_h; l.stride_w = stride_w;
   l.pad = {pad_top, pad_bottom, pad_left, pad_right};
   l.validate();  // post parameters live in DRAM and are checked when loaded
+  l.weight_format = weight_format();
+  l.activation_format = input_zvc() ? TensorFormat::zvc : TensorFormat::dense;
   l.post.enabled = flags & FLAG_POST;
   l.post.relu = flags & FLAG_RELU;
   return l;
@@ -80,6 +85,8 @@ LayerDescriptor LayerDescriptor::from_layer(const Layer& l) {
   d.op = std::uint8_t(l.op);
   d.precision = std::uint8_t(l.precision);
   d.flags = std::uint8_t((l.post.enabled ? FLAG_POST : 0) | (l.post.relu ? FLAG_RELU : 0));
+  d.formats = std::uint8_t(std::uint8_t(l.weight_format) |
+                           (l.activation_format == TensorFormat::zvc ? FORMAT_INPUT_ZVC : 0));
   d.in_channels = l.in_channels; d.in_height = l.in_height; d.in_width = l.in_width;
   d.out_channels = l.out_channels;
   d.kernel_h = l.kernel_h; d.kernel_w = l.kernel_w; d.stride_h = l.stride_h; d.stride_w = l.stride_w;

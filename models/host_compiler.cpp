@@ -1,7 +1,10 @@
 #include "host_compiler.hpp"
 
+#include <array>
+
 #include <fmt/format.h>
 
+#include "golden/sparse_formats.hpp"
 #include "sdla/descriptor.hpp"
 
 namespace sdla {
@@ -50,6 +53,37 @@ std::vector<std::uint8_t> pack_weights(const Layer& l, const AcceleratorConfig& 
               put(&out[at + i * eb], w.at({k0 + k, ca * lanes + i, r, s}), eb);
   }
   return out;
+}
+
+/// 2:4 weights [K, C, R, S] -> kept values per group, unit (2 atoms), r, s:
+/// [cols][lanes]; and the metadata [cols][lanes / 4] in the same block order.
+std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> pack_weights_2_4(const Layer& l,
+                                                                                const AcceleratorConfig& cfg,
+                                                                                const Tensor<std::int16_t>& w) {
+  const unsigned lanes = cfg.lanes(l.precision), eb = element_bytes(l.precision), meta_col = (lanes + 3) / 4;
+  const unsigned atoms = (l.in_channels + lanes - 1) / lanes, units = (atoms + 1) / 2, R = l.kernel_h, S = l.kernel_w;
+  const std::size_t columns = std::size_t(l.out_channels) * units * R * S;  // block columns in all
+  std::vector<std::uint8_t> values(columns * cfg.atom_bytes(), 0), meta(columns * meta_col, 0);
+  std::size_t col = 0;
+  for (unsigned k0 = 0; k0 < l.out_channels; k0 += cfg.atomic_k) {
+    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0);
+    for (unsigned u = 0; u < units; ++u)
+      for (unsigned r = 0; r < R; ++r)
+        for (unsigned s = 0; s < S; ++s)
+          for (unsigned k = 0; k < cols; ++k, ++col)
+            for (unsigned g = 0; g < lanes / 2; ++g) {
+              std::array<std::int16_t, 4> group{};
+              for (unsigned j = 0; j < 4; ++j) {
+                const unsigned c = u * 2 * lanes + 4 * g + j;
+                if (c < l.in_channels) group[j] = w.at({k0 + k, c, r, s});
+              }
+              const golden::Group24 kept = golden::pack_2_4(group);
+              put(&values[col * cfg.atom_bytes() + (2 * g) * eb], kept.values[0], eb);
+              put(&values[col * cfg.atom_bytes() + (2 * g + 1) * eb], kept.values[1], eb);
+              meta[col * meta_col + g / 2] = std::uint8_t(meta[col * meta_col + g / 2] | kept.nibble() << (4 * (g % 2)));
+            }
+  }
+  return {std::move(values), std::move(meta)};
 }
 
 std::vector<std::uint8_t> pack_words(const std::vector<std::int32_t>& v) {
@@ -115,14 +149,26 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
             l.name, p.name, p.out_channels, p.out_height(), p.out_width(), l.in_channels, l.in_height, l.in_width));
       cl.input = prev.output;
     }
-    cl.weights = place(pack_weights(l, cfg, operands[i].weights));
+    LayerDescriptor d = LayerDescriptor::from_layer(l);
+    if (l.weight_format == TensorFormat::sparse_2_4) {
+      try {
+        golden::check_2_4(operands[i].weights);
+      } catch (const golden::FormatError& e) {
+        throw LayerError(fmt::format("layer '{}': weight_format is 2:4 but {} (prune them with --prune 2:4)", l.name,
+                                     e.what()));
+      }
+      auto [values, meta] = pack_weights_2_4(l, cfg, operands[i].weights);
+      cl.weights = place(std::move(values));
+      d.weight_meta_addr = place(std::move(meta));
+    } else {
+      cl.weights = place(pack_weights(l, cfg, operands[i].weights));
+    }
     cl.output_element_bytes = l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision);
     cl.output_bytes = std::uint64_t(l.out_height()) * l.out_width() * round_up(l.out_channels, lanes) *
                       cl.output_element_bytes;
     // Outputs start zeroed so padded channels read as zeros in the next layer.
     cl.output = place(std::vector<std::uint8_t>(cl.output_bytes, 0));
 
-    LayerDescriptor d = LayerDescriptor::from_layer(l);
     d.input_addr = cl.input;
     d.weight_addr = cl.weights;
     d.output_addr = cl.output;

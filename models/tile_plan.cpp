@@ -29,8 +29,8 @@ TileStep TilePlan::step(std::size_t i) const {
   TileStep s{};
   s.kg0 = ik * kgroups_per_block;
   s.kg1 = std::min(kgroups, s.kg0 + kgroups_per_block);
-  s.ca0 = ic * catoms_per_block;
-  s.ca1 = std::min(catoms, s.ca0 + catoms_per_block);
+  s.u0 = ic * units_per_block;
+  s.u1 = std::min(units, s.u0 + units_per_block);
   s.p0 = ip * rows_per_tile;
   s.p1 = std::min(l.out_height(), s.p0 + rows_per_tile);
   s.q0 = iq * cols_per_tile;
@@ -41,13 +41,13 @@ TileStep TilePlan::step(std::size_t i) const {
   s.w0 = unsigned(std::max(0L, long(s.q0) * l.stride_w - long(l.pad.left)));
   s.w1 = unsigned(std::min(long(l.in_width), long(s.q1 - 1) * l.stride_w - long(l.pad.left) + long(l.kernel_w)));
   s.first_c = ic == 0;
-  s.last_c = s.ca1 == catoms;
+  s.last_c = s.u1 == units;
   return s;
 }
 
 std::string TilePlan::summary() const {
-  return fmt::format("{} steps: {} of {} output-channel groups, {} of {} channel atoms, {}x{} output pixels per step",
-                     step_count(), kgroups_per_block, kgroups, catoms_per_block, catoms, rows_per_tile,
+  return fmt::format("{} steps: {} of {} output-channel groups, {} of {} channel units, {}x{} output pixels per step",
+                     step_count(), kgroups_per_block, kgroups, units_per_block, units, rows_per_tile,
                      cols_per_tile);
 }
 
@@ -55,7 +55,11 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
   TilePlan plan;
   plan.lanes = cfg.lanes(l.precision);
   plan.atom_bytes = cfg.atom_bytes();
-  plan.catoms = ceil_div(l.in_channels, plan.lanes);
+  plan.in_atoms = ceil_div(l.in_channels, plan.lanes);
+  const bool sparse = l.weight_format == TensorFormat::sparse_2_4;
+  plan.unit_atoms = sparse ? 2 : 1;
+  plan.units = ceil_div(plan.in_atoms, plan.unit_atoms);
+  plan.meta_col_bytes = sparse ? (plan.lanes + 3) / 4 : 0;
   plan.kgroups = ceil_div(l.out_channels, cfg.atomic_k);
   plan.slot_bytes = cfg.buffer_bytes() / 2;
   const unsigned P = l.out_height(), Q = l.out_width();
@@ -63,25 +67,25 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
   const std::size_t acc_capacity = cfg.accumulator_bytes / accumulator_bytes(l.precision);
 
   auto weight_bytes = [&](unsigned kb, unsigned cb) {
-    return std::min<std::size_t>(l.out_channels, std::size_t(kb) * cfg.atomic_k) * cb * rs * plan.atom_bytes;
+    return std::min<std::size_t>(l.out_channels, std::size_t(kb) * cfg.atomic_k) * cb * rs * plan.block_col_bytes();
   };
   auto window_bytes = [&](unsigned rows, unsigned cols, unsigned cb) {
     const std::size_t in_rows = std::min<std::size_t>(l.in_height, std::size_t(rows - 1) * l.stride_h + l.kernel_h);
     const std::size_t in_cols = std::min<std::size_t>(l.in_width, std::size_t(cols - 1) * l.stride_w + l.kernel_w);
-    return in_rows * in_cols * cb * plan.atom_bytes;
+    return in_rows * in_cols * cb * plan.unit_bytes();
   };
 
   // Among the block sizes that fit, take the one that moves the fewest DRAM
   // bytes: weights are fetched once per spatial tile, inputs once per
   // output-channel block.
   double best = std::numeric_limits<double>::infinity();
-  for (unsigned cb : halvings(plan.catoms))
+  for (unsigned cb : halvings(plan.units))
     for (unsigned kb : halvings(plan.kgroups)) {
       const std::size_t w = weight_bytes(kb, cb);
       if (w >= plan.slot_bytes) continue;
       const std::size_t room = plan.slot_bytes - w;
       // Sums stay in the accumulator across channel blocks for the whole output-channel block.
-      const std::size_t groups_resident = cb < plan.catoms ? kb : 1;
+      const std::size_t groups_resident = cb < plan.units ? kb : 1;
       const std::size_t pixel_cap = acc_capacity / (groups_resident * cfg.atomic_k);
       if (pixel_cap == 0) continue;
       unsigned rows = 0, cols = Q;
@@ -93,12 +97,12 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
         if (cols == 0) continue;
       }
       const double spatial_tiles = double(ceil_div(P, rows)) * ceil_div(Q, cols);
-      const double traffic = double(weight_bytes(plan.kgroups, plan.catoms)) * spatial_tiles +
-                             double(window_bytes(rows, cols, plan.catoms)) * spatial_tiles * ceil_div(plan.kgroups, kb);
+      const double traffic = double(weight_bytes(plan.kgroups, plan.units)) * spatial_tiles +
+                             double(window_bytes(rows, cols, plan.units)) * spatial_tiles * ceil_div(plan.kgroups, kb);
       if (traffic < best) {
         best = traffic;
         plan.kgroups_per_block = kb;
-        plan.catoms_per_block = cb;
+        plan.units_per_block = cb;
         plan.rows_per_tile = rows;
         plan.cols_per_tile = cols;
       }
@@ -114,7 +118,7 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
   plan.kblocks_ = ceil_div(plan.kgroups, plan.kgroups_per_block);
   plan.prows_ = ceil_div(P, plan.rows_per_tile);
   plan.pcols_ = ceil_div(Q, plan.cols_per_tile);
-  plan.cblocks_ = ceil_div(plan.catoms, plan.catoms_per_block);
+  plan.cblocks_ = ceil_div(plan.units, plan.units_per_block);
   return plan;
 }
 

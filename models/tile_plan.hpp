@@ -22,7 +22,7 @@ struct TilingError : std::runtime_error {
 /// One load-then-compute step.
 struct TileStep {
   unsigned kg0, kg1;          ///< output-channel groups [kg0, kg1)
-  unsigned ca0, ca1;          ///< channel atoms [ca0, ca1)
+  unsigned u0, u1;            ///< channel units [u0, u1)
   unsigned p0, p1, q0, q1;    ///< output pixels [p0, p1) x [q0, q1)
   unsigned h0, h1, w0, w1;    ///< input window [h0, h1) x [w0, w1), clipped to the image
   bool first_c, last_c;       ///< first / last channel block of these outputs
@@ -32,9 +32,12 @@ struct TileStep {
 struct TilePlan {
   unsigned lanes = 0;           ///< elements per channel atom
   unsigned atom_bytes = 0;
-  unsigned catoms = 0;          ///< channel atoms of the input
+  unsigned in_atoms = 0;        ///< channel atoms of the input feature map
+  unsigned unit_atoms = 1;      ///< channel atoms one pass consumes: 1, or 2 with 2:4 weights
+  unsigned units = 0;           ///< channel units: ceil(in_atoms / unit_atoms)
+  unsigned meta_col_bytes = 0;  ///< 2:4 metadata bytes per weight column of a block
   unsigned kgroups = 0;         ///< groups of atomic_k output channels
-  unsigned kgroups_per_block = 0, catoms_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
+  unsigned kgroups_per_block = 0, units_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
   std::size_t slot_bytes = 0;   ///< half the buffer: steps are double-buffered
 
   /// Steps in order: output-channel blocks, then output rows, then output
@@ -43,9 +46,12 @@ struct TilePlan {
   std::size_t step_count() const { return std::size_t(kblocks_) * prows_ * pcols_ * cblocks_; }
   TileStep step(std::size_t i) const;
 
-  /// Bytes of the input window and of the weights one step loads.
+  /// Buffer bytes of one pixel's channel unit, and of one weight column of a block.
+  std::size_t unit_bytes() const { return std::size_t(unit_atoms) * atom_bytes; }
+  std::size_t block_col_bytes() const { return std::size_t(atom_bytes) + meta_col_bytes; }
+  /// Bytes of the input window one step loads (buffer layout [h][w][unit][atom]).
   std::size_t input_bytes(const TileStep& s) const {
-    return std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * (s.ca1 - s.ca0) * atom_bytes;
+    return std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * (s.u1 - s.u0) * unit_bytes();
   }
   std::string summary() const;
 

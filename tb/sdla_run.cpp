@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include "energy_table.hpp"
+#include "golden/sparse_formats.hpp"
 #include "io/layer_file.hpp"
 #include "report.hpp"
 #include "testbench.hpp"
@@ -26,8 +27,23 @@ std::vector<sdla::Layer> default_layers() {
                             "built-in layer");
 }
 
+/// --prune: "2:4" keeps the two largest magnitudes of every group of four
+/// along C; a number in [0, 1] keeps that fraction of the largest weights.
+sdla::Tensor<std::int16_t> prune(const sdla::Tensor<std::int16_t>& w, const std::string& how) {
+  if (how == "2:4") return sdla::golden::prune_2_4(w);
+  std::size_t used = 0;
+  double density = -1;
+  try {
+    density = std::stod(how, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != how.size() || !(density >= 0.0 && density <= 1.0))
+    throw std::invalid_argument("--prune " + how + ": expected 2:4 or a density in [0, 1]");
+  return sdla::golden::prune_to_density(w, density);
+}
+
 struct Options {
-  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd;
+  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd, prune;
   std::vector<std::string> weights, biases;
   std::uint64_t seed = 1;
   bool print_energy_table = false;
@@ -53,6 +69,9 @@ int run(const Options& o) {
                                               o.biases[i], layers[i].name));
     w.operands[i].bias = read_bias(o.biases[i], layers[i]);
   }
+
+  if (!o.prune.empty())
+    for (auto& ops : w.operands) ops.weights = prune(ops.weights, o.prune);
 
   EnergyTable energy = EnergyTable::defaults();
   if (!o.energy_table.empty()) energy.overlay(EnergyTable::from_file(o.energy_table));
@@ -97,6 +116,7 @@ int sc_main(int argc, char** argv) {
   app.add_option("--bias", o.biases, "Bias .npy int32 [K]; once per layer, needs a \"post\" section (default: random)");
   app.add_option("--output", o.output, "Write the last layer's output .npy: [K,P,Q] int32/int64 sums, or int8/int16 "
                                        "after post-processing");
+  app.add_option("--prune", o.prune, "Prune every layer's weights by magnitude: 2:4, or a density in [0, 1]");
   app.add_option("--seed", o.seed, "Seed of generated tensors")->capture_default_str();
   app.add_option("--preset", o.preset, "Accelerator preset")
       ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()))

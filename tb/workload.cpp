@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "golden/conv.hpp"
+#include "golden/sparse_formats.hpp"
 #include "io/npy.hpp"
 
 namespace sdla {
@@ -73,6 +74,7 @@ Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed)
     const std::int64_t m = max_value(l.precision);
     ops.weights = random_tensor<std::int16_t>({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w},
                                               l.weight_density, -m - 1, m, rng);
+    if (l.weight_format == TensorFormat::sparse_2_4) ops.weights = golden::prune_2_4(ops.weights);
     if (l.post.enabled) ops.bias = random_tensor<std::int32_t>({l.out_channels}, 1.0, -4096, 4096, rng);
     w.operands.push_back(std::move(ops));
   }

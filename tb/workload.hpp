@@ -21,8 +21,8 @@ struct Workload {
 };
 
 /// Random tensors for every layer: int8/int16 values over the full range,
-/// zero with probability 1 - density; bias in [-4096, 4096] for
-/// post-processed layers.
+/// zero with probability 1 - density (then pruned by magnitude to 2:4 for
+/// 2:4 layers); bias in [-4096, 4096] for post-processed layers.
 Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed);
 
 /// Reads an input tensor for `layer` (int8 or int16 to match its precision;

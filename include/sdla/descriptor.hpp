@@ -2,16 +2,20 @@
 /// Layer descriptors: what the host compiler writes to DRAM and the
 /// controller fetches, one per layer, chained by `next`.
 ///
-/// Wire format: 128 bytes, little-endian, fields in declaration order
-/// (u32 magic, u8 op/precision/flags/reserved, then u32 shape fields, then
-/// u64 addresses); see encode()/decode().
+/// Wire format: 160 bytes, little-endian, fields in declaration order
+/// (u32 magic, u8 op/precision/flags/formats, then u32 shape fields, then
+/// u64 addresses, then zero bytes); see encode()/decode().
 ///
 /// DRAM tensor layouts (all set by the host compiler):
 ///  * feature maps: [H][W][Cp], Cp = C rounded up to lanes(precision); padded
 ///    channels are zero; raw accumulators use the same layout with int32/int64.
 ///  * weights: per group g of atomic_k output channels (kg = columns in the
-///    group, the last may be smaller), per channel atom, per r, per s: a block
-///    [kg][lanes] — exactly one MAC pass's weights.
+///    group, the last may be smaller), per channel unit, per r, per s: a block
+///    [kg][lanes] — exactly one MAC pass's weights. A unit is one channel atom
+///    (lanes channels) for dense weights and two (2 * lanes channels) for 2:4,
+///    whose blocks hold the kept values; their metadata lies at
+///    weight_meta_addr in the same block order, [kg][lanes / 4] bytes per
+///    block (one nibble idx0 | idx1 << 2 per group of four channels).
 ///  * bias, multiplier: int32[K]; shift: uint8[K].
 #pragma once
 
@@ -24,17 +28,26 @@ namespace sdla {
 
 struct LayerDescriptor {
   static constexpr std::uint32_t MAGIC = 0x3144534C;  // "LSD1" little-endian
-  static constexpr std::size_t BYTES = 128;
+  static constexpr std::size_t BYTES = 160;
   static constexpr std::uint8_t FLAG_POST = 1, FLAG_RELU = 2;
+  /// `formats`: bits 1:0 weight TensorFormat, bit 2 input ZVC, bit 3 output ZVC.
+  static constexpr std::uint8_t FORMAT_WEIGHT_MASK = 3, FORMAT_INPUT_ZVC = 4, FORMAT_OUTPUT_ZVC = 8;
 
   std::uint32_t magic = MAGIC;
-  std::uint8_t op = 0, precision = 0, flags = 0, reserved = 0;
+  std::uint8_t op = 0, precision = 0, flags = 0, formats = 0;
   std::uint32_t in_channels = 0, in_height = 0, in_width = 0, out_channels = 0;
   std::uint32_t kernel_h = 0, kernel_w = 0, stride_h = 0, stride_w = 0;
   std::uint32_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   std::uint64_t input_addr = 0, weight_addr = 0, output_addr = 0;
   std::uint64_t bias_addr = 0, multiplier_addr = 0, shift_addr = 0;
   std::uint64_t next = 0;  ///< DRAM address of the next descriptor, 0 ends the chain
+  std::uint64_t weight_meta_addr = 0;   ///< 2:4 metadata, or ZVC masks and chunk index of the weights
+  std::uint64_t input_mask_addr = 0;    ///< ZVC masks of the input
+  std::uint64_t output_mask_addr = 0;   ///< ZVC masks of the output
+
+  TensorFormat weight_format() const { return TensorFormat(formats & FORMAT_WEIGHT_MASK); }
+  bool input_zvc() const { return formats & FORMAT_INPUT_ZVC; }
+  bool output_zvc() const { return formats & FORMAT_OUTPUT_ZVC; }
 
   std::array<std::uint8_t, BYTES> encode() const;
   static LayerDescriptor decode(const std::uint8_t* bytes);

@@ -17,9 +17,14 @@ namespace sdla {
 
 enum class Precision : std::uint8_t { int8 = 0, int16 = 1 };
 enum class Op : std::uint8_t { conv2d = 0, fc = 1 };
+/// How a tensor is stored and moved: dense, zero-value compressed (mask +
+/// non-zeros), or 2:4 structured (weights only). Formats never change results.
+enum class TensorFormat : std::uint8_t { dense = 0, zvc = 1, sparse_2_4 = 2 };
 
 const char* to_string(Precision p);
 const char* to_string(Op op);
+/// "dense", "zvc", "2:4".
+const char* to_string(TensorFormat f);
 inline unsigned element_bytes(Precision p) { return p == Precision::int8 ? 1 : 2; }
 /// Bytes of one raw accumulator element: int32 for int8, int64 for int16.
 inline unsigned accumulator_bytes(Precision p) { return p == Precision::int8 ? 4 : 8; }
@@ -58,6 +63,8 @@ struct Layer {
   unsigned stride_h = 1, stride_w = 1;
   Padding pad;
   PostOp post;
+  TensorFormat weight_format = TensorFormat::dense;
+  TensorFormat activation_format = TensorFormat::dense;  ///< of the input, as stored in DRAM
   /// Densities used only when tensors are generated (1.0 = no forced zeros).
   double input_density = 1.0, weight_density = 1.0;
 

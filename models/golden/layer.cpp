@@ -6,6 +6,9 @@ namespace sdla {
 
 const char* to_string(Precision p) { return p == Precision::int8 ? "int8" : "int16"; }
 const char* to_string(Op op) { return op == Op::conv2d ? "conv2d" : "fc"; }
+const char* to_string(TensorFormat f) {
+  return f == TensorFormat::dense ? "dense" : f == TensorFormat::zvc ? "zvc" : "2:4";
+}
 
 void Layer::validate() const {
   const std::string where = "layer" + (name.empty() ? std::string() : " '" + name + "'") + ": ";
@@ -40,6 +43,7 @@ void Layer::validate() const {
   if (precision == Precision::int16 && reduction >= (std::uint64_t(1) << 33))
     fail("reduction length C*R*S = " + std::to_string(reduction) +
          " reaches 2^33, where int64 accumulation of int16 products could overflow");
+  if (activation_format == TensorFormat::sparse_2_4) fail("activation_format 2:4 is not supported (weights only)");
   if (!(input_density >= 0.0 && input_density <= 1.0)) fail("input_density must lie in [0, 1]");
   if (!(weight_density >= 0.0 && weight_density <= 1.0)) fail("weight_density must lie in [0, 1]");
   if (post.enabled) {

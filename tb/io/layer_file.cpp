@@ -19,7 +19,7 @@ using nlohmann::json;
 constexpr unsigned kMaxDim = 65535;  // descriptor fields are 16 bits wide
 const char* const kFields[] = {"name",      "op",       "in_channels", "out_channels",  "in_height",
                                "in_width",  "kernel",   "stride",      "padding",       "precision",
-                               "input_density", "weight_density", "post"};
+                               "input_density", "weight_density", "weight_format", "activation_format", "post"};
 const char* const kPostFields[] = {"multiplier", "shift", "relu"};
 
 template <std::size_t N>
@@ -115,6 +115,17 @@ class LayerParser {
       if (!v->is_number() || !(v->get<double>() >= 0.0 && v->get<double>() <= 1.0))
         fail(field, "expected a number in [0, 1], got " + shown(*v));
       *target = v->get<double>();
+    }
+    if (const json* v = find(j, "weight_format")) {
+      if (*v == "dense") l.weight_format = TensorFormat::dense;
+      else if (*v == "zvc") l.weight_format = TensorFormat::zvc;
+      else if (*v == "2:4") l.weight_format = TensorFormat::sparse_2_4;
+      else fail("weight_format", "expected \"dense\", \"zvc\" or \"2:4\", got " + shown(*v));
+    }
+    if (const json* v = find(j, "activation_format")) {
+      if (*v == "dense") l.activation_format = TensorFormat::dense;
+      else if (*v == "zvc") l.activation_format = TensorFormat::zvc;
+      else fail("activation_format", "expected \"dense\" or \"zvc\", got " + shown(*v));
     }
     if (const json* v = find(j, "post")) parse_post(*v, l);
     return l;
@@ -272,6 +283,8 @@ json to_json(const Layer& l) {
   j["precision"] = to_string(l.precision);
   j["input_density"] = l.input_density;
   j["weight_density"] = l.weight_density;
+  j["weight_format"] = to_string(l.weight_format);
+  j["activation_format"] = to_string(l.activation_format);
   if (l.post.enabled) {
     json post;
     auto values = [](const auto& v) {

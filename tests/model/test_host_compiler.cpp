@@ -226,12 +226,13 @@ TEST(HostCompilerErrors, ChainRules) {
 
 TEST(HostCompilerLayout, DescriptorWireFormatIsLittleEndianInDeclarationOrder) {
   LayerDescriptor d;
-  d.op = 1; d.precision = 1; d.flags = 3; d.reserved = 0x5A;
+  d.op = 1; d.precision = 1; d.flags = 3; d.formats = 0x5A;
   d.in_channels = 0x01020304; d.in_height = 0x11; d.in_width = 0x12; d.out_channels = 0x13;
   d.kernel_h = 0x21; d.kernel_w = 0x22; d.stride_h = 0x23; d.stride_w = 0x24;
   d.pad_top = 0x31; d.pad_bottom = 0x32; d.pad_left = 0x33; d.pad_right = 0x34;
   d.input_addr = 0x0102030405060708ull; d.weight_addr = 0x41; d.output_addr = 0x42;
   d.bias_addr = 0x43; d.multiplier_addr = 0x44; d.shift_addr = 0x45; d.next = 0xA0B0C0D0E0F00010ull;
+  d.weight_meta_addr = 0x51; d.input_mask_addr = 0x52; d.output_mask_addr = 0x53;
   const auto b = d.encode();
   ASSERT_EQ(b.size(), LayerDescriptor::BYTES);
   EXPECT_EQ(read_le(&b[0], 4), std::int64_t(LayerDescriptor::MAGIC));
@@ -244,7 +245,8 @@ TEST(HostCompilerLayout, DescriptorWireFormatIsLittleEndianInDeclarationOrder) {
   const std::uint64_t u64s[] = {0x41, 0x42, 0x43, 0x44, 0x45};
   for (unsigned i = 0; i < 5; ++i) EXPECT_EQ(std::uint64_t(read_le(&b[64 + 8 * i], 8)), u64s[i]) << "u64 field " << i;
   EXPECT_EQ(std::uint64_t(read_le(&b[104], 8)), 0xA0B0C0D0E0F00010ull);
-  for (std::size_t i = 112; i < b.size(); ++i) EXPECT_EQ(b[i], 0) << "reserved tail byte " << i;
+  EXPECT_EQ(std::uint64_t(read_le(&b[112], 8)), d.weight_meta_addr);
+  for (std::size_t i = 136; i < b.size(); ++i) EXPECT_EQ(b[i], 0) << "reserved tail byte " << i;
 
   // decode is the inverse of encode, and decode ignores whatever garbage the struct held.
   const LayerDescriptor e = LayerDescriptor::decode(b.data());

@@ -17,7 +17,7 @@ unsigned pick(std::mt19937_64& rng, unsigned lo, unsigned hi) {
   return std::uniform_int_distribution<unsigned>(lo, hi)(rng);
 }
 
-Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index) {
+Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index, TensorFormat weights = TensorFormat::dense) {
   Layer l;
   l.name = fmt::format("rand{}", index);
   l.precision = p;
@@ -39,6 +39,7 @@ Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index) {
   } else {
     l.in_channels = pick(rng, 1, 700);
   }
+  l.weight_format = weights;
   l.input_density = std::uniform_real_distribution<double>(0.3, 1.0)(rng);
   l.weight_density = pick(rng, 0, 4) == 0 ? 0.0 : std::uniform_real_distribution<double>(0.3, 1.0)(rng);
   if (pick(rng, 0, 1)) {
@@ -77,12 +78,25 @@ void check(const std::string& preset, const std::vector<Workload>& workloads) {
   }
 }
 
-void random_layers(const std::string& preset, Precision p, unsigned count, std::uint64_t default_seed) {
-  std::mt19937_64 rng(test::seed(default_seed));
+std::vector<Workload> random_workloads(std::mt19937_64& rng, Precision p, unsigned count,
+                                       TensorFormat weights = TensorFormat::dense) {
   std::vector<Workload> workloads;
   for (unsigned i = 0; i < count; ++i)
-    workloads.push_back(generate_workload({random_layer(rng, p, i)}, rng()));
-  check(preset, workloads);
+    workloads.push_back(generate_workload({random_layer(rng, p, i, weights)}, rng()));
+  return workloads;
+}
+
+void random_layers(const std::string& preset, Precision p, unsigned count, std::uint64_t default_seed) {
+  std::mt19937_64 rng(test::seed(default_seed));
+  check(preset, random_workloads(rng, p, count));
+}
+
+/// int8 and int16 layers with the given weight format, in one testbench.
+void random_format(const std::string& preset, TensorFormat weights, unsigned count, std::uint64_t default_seed) {
+  std::mt19937_64 rng(test::seed(default_seed));
+  auto w = random_workloads(rng, Precision::int8, count, weights);
+  for (auto& x : random_workloads(rng, Precision::int16, count, weights)) w.push_back(std::move(x));
+  check(preset, w);
 }
 
 // 2 x 100 random layers per preset.
@@ -90,6 +104,10 @@ TEST(RandomLayers, SmallInt8) { random_layers("small", Precision::int8, 100, 11)
 TEST(RandomLayers, SmallInt16) { random_layers("small", Precision::int16, 100, 12); }
 TEST(RandomLayers, FullInt8) { random_layers("full", Precision::int8, 100, 13); }
 TEST(RandomLayers, FullInt16) { random_layers("full", Precision::int16, 100, 14); }
+
+// 2:4 weights: kept values and metadata in DRAM and buffer, the array's muxes pick activations.
+TEST(RandomLayers, SmallSparse24) { random_format("small", TensorFormat::sparse_2_4, 40, 15); }
+TEST(RandomLayers, FullSparse24) { random_format("full", TensorFormat::sparse_2_4, 40, 16); }
 
 Layer conv(unsigned C, unsigned H, unsigned W, unsigned K, unsigned R, unsigned stride, Padding pad, Precision p) {
   Layer l;
