@@ -1,6 +1,7 @@
 #include "conv_sequencer.hpp"
 
 #include <algorithm>
+#include <bitset>
 
 #include <fmt/format.h>
 
@@ -31,7 +32,8 @@ void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
   while (loader_busy_) wait(loader_idle_ev_);
   layer_ = layer;
   desc_ = desc;
-  plan_ = plan_tiles(layer, cfg_);
+  auto fill = [](std::uint32_t q16) { return q16 == 0 ? 1.0 : double(q16) / 65536.0; };
+  plan_ = plan_tiles(layer, cfg_, fill(desc.input_fill), fill(desc.weight_fill));
   buffer_.reset_peak();
   const bool split_c = plan_.units_per_block < plan_.units;
   const unsigned max_pixels = plan_.rows_per_tile * plan_.cols_per_tile;
@@ -93,55 +95,143 @@ void ConvSequencer::loader() {
   }
 }
 
-std::size_t ConvSequencer::chunk_offset(const TileStep& s, unsigned kg, unsigned u) const {
-  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w, cb = s.u1 - s.u0;
-  std::size_t off = plan_.input_bytes(s);
-  for (unsigned g = s.kg0; g < kg; ++g) off += cb * rs * group_columns(layer_, cfg_, g) * plan_.block_col_bytes();
-  return off + std::size_t(u - s.u0) * rs * group_columns(layer_, cfg_, kg) * plan_.block_col_bytes();
+/// Hands out the bytes of one buffer slot in order; running past the slot
+/// means the descriptor's fill hints promised less than the data holds.
+class ConvSequencer::SlotAllocator {
+ public:
+  SlotAllocator(std::size_t base, std::size_t bytes, const std::string& layer) : base_(base), end_(base + bytes), at_(base), layer_(layer) {}
+  std::size_t take(std::size_t n) {
+    if (at_ + n > end_)
+      throw TilingError(fmt::format("layer '{}': compressed data needs more than the {}-byte buffer slot planned "
+                                    "from the descriptor's fill hints",
+                                    layer_, end_ - base_));
+    const std::size_t at = at_;
+    at_ += n;
+    return at;
+  }
+  std::uint32_t offset(std::size_t addr) const { return std::uint32_t(addr - base_); }
+  std::size_t used() const { return at_ - base_; }
+
+ private:
+  std::size_t base_, end_, at_;
+  const std::string& layer_;
+};
+
+sc_core::sc_time ConvSequencer::load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc,
+                                                SlotLayout& layout) {
+  const std::size_t atom = plan_.atom_bytes, cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
+  const unsigned first = u * plan_.unit_atoms, atoms = std::min(plan_.unit_atoms, plan_.in_atoms - first);
+  const unsigned eb = element_bytes(layer_.precision);
+  std::vector<DmaRun> runs;
+  std::vector<AtomRef*> refs;
+  for (unsigned h = s.h0; h < s.h1; ++h)
+    for (unsigned w = s.w0; w < s.w1; ++w)
+      for (unsigned j = 0; j < atoms; ++j) {
+        const std::uint64_t atom_index = (std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first + j;
+        AtomRef& ref = layout.input[((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (u - s.u0)) * plan_.unit_atoms + j];
+        refs.push_back(&ref);
+        const std::size_t at = alloc.take(plan_.input_zvc ? plan_.mask_bytes : atom);
+        if (plan_.input_zvc) {
+          ref.mask = alloc.offset(at);
+          runs.push_back({desc_.input_mask_addr + atom_index * plan_.mask_bytes, at, plan_.mask_bytes});
+        } else {
+          ref.values = alloc.offset(at);
+          runs.push_back({desc_.input_addr + atom_index * atom, at, atom});
+        }
+      }
+  dma_.note_dense("input", std::uint64_t(refs.size()) * atom);
+  const sc_core::sc_time masks_done = dma_.load(runs, buffer_, "input");
+  if (!plan_.input_zvc) return masks_done;
+
+  // The masks size the value transfers: one per granule that holds non-zeros.
+  runs.clear();
+  std::size_t i = 0;
+  for (unsigned h = s.h0; h < s.h1; ++h)
+    for (unsigned w = s.w0; w < s.w1; ++w)
+      for (unsigned j = 0; j < atoms; ++j, ++i) {
+        const std::uint64_t atom_index = (std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first + j;
+        AtomRef& ref = *refs[i];
+        const std::uint8_t* mask = buffer_.peek(slot_base_ + ref.mask, plan_.mask_bytes);
+        ref.values = alloc.offset(alloc.take(0));
+        bool first_run = true;  // an atom's granules are one gather request
+        for (unsigned g = 0; g < plan_.mask_bytes; ++g)
+          if (const unsigned n = std::bitset<8>(mask[g]).count()) {
+            runs.push_back({desc_.input_addr + atom_index * atom + std::size_t(g) * plan_.granule * eb,
+                            alloc.take(n * eb), n * eb, !first_run});
+            first_run = false;
+          }
+      }
+  return dma_.load(runs, buffer_, "input", masks_done);
+}
+
+sc_core::sc_time ConvSequencer::load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
+                                                  SlotLayout& layout) {
+  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w, atom = plan_.atom_bytes;
+  const std::size_t cols = group_columns(layer_, cfg_, kg), n = rs * cols;  // column atoms of the chunk
+  const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
+  // Column atoms before this chunk in DRAM: earlier groups are full (atomic_k columns).
+  const std::uint64_t first = std::uint64_t(kg) * cfg_.atomic_k * plan_.units * rs + std::uint64_t(u) * n;
+  dma_.note_dense("weight", n * atom * plan_.unit_atoms);
+  std::vector<DmaRun> runs;
+  if (!plan_.weight_zvc) {
+    const std::size_t at = alloc.take(n * atom);
+    layout.chunk[index] = alloc.offset(at);
+    runs.push_back({desc_.weight_addr + first * atom, at, n * atom});
+    if (plan_.meta_col_bytes)
+      runs.push_back({desc_.weight_meta_addr + first * plan_.meta_col_bytes, alloc.take(n * plan_.meta_col_bytes),
+                      n * plan_.meta_col_bytes});
+    return dma_.load(runs, buffer_, "weight");
+  }
+  const std::size_t masks = alloc.take(n * plan_.mask_bytes);
+  layout.chunk[index] = alloc.offset(masks);
+  runs.push_back({desc_.weight_meta_addr + first * plan_.mask_bytes, masks, n * plan_.mask_bytes});
+  const sc_core::sc_time masks_done = dma_.load(runs, buffer_, "weight");
+  runs.clear();
+  const unsigned eb = element_bytes(layer_.precision);
+  layout.zvc_first[index] = layout.zvc_weights.size();
+  const std::uint8_t* mask = buffer_.peek(masks, n * plan_.mask_bytes);
+  for (std::size_t col = 0; col < n; ++col) {
+    AtomRef ref;
+    ref.mask = alloc.offset(masks + col * plan_.mask_bytes);
+    ref.values = alloc.offset(alloc.take(0));
+    bool first_run = true;  // a column atom's granules are one gather request
+    for (unsigned g = 0; g < plan_.mask_bytes; ++g)
+      if (const unsigned cnt = std::bitset<8>(mask[col * plan_.mask_bytes + g]).count()) {
+        runs.push_back({desc_.weight_addr + (first + col) * atom + std::size_t(g) * plan_.granule * eb,
+                        alloc.take(cnt * eb), cnt * eb, !first_run});
+        first_run = false;
+      }
+    layout.zvc_weights.push_back(ref);
+  }
+  return dma_.load(runs, buffer_, "weight", masks_done);
 }
 
 sc_core::sc_time ConvSequencer::load_step(const TileStep& s, unsigned slot) {
-  const std::size_t base = slot * plan_.slot_bytes;
-  const std::size_t atom = plan_.atom_bytes, unit = plan_.unit_bytes(), cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
-  const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w;
+  const std::size_t cb = s.u1 - s.u0, groups = s.kg1 - s.kg0;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
+  SlotLayout& layout = layout_[slot];
+  layout.input.assign(std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * cb * plan_.unit_atoms, AtomRef{});
+  layout.chunk.assign(groups * cb, 0);
+  layout.zvc_first.assign(groups * cb, 0);
+  layout.zvc_weights.clear();
+  slot_base_ = slot * plan_.slot_bytes;
+  SlotAllocator alloc(slot_base_, plan_.slot_bytes, layer_.name);
   // Data arrives in the order compute consumes it: channel unit by channel
   // unit of the input window, each followed by the first group's weights for
   // that unit, then the other groups' weights. A pass starts as soon as its
   // own unit and weights are in (ready_at_), not when the whole step is.
   std::vector<sc_core::sc_time> input_done(cb);
-  std::vector<DmaRun> runs;
   sc_core::sc_time done = sc_core::SC_ZERO_TIME;
-  ready_at_[slot].assign(std::size_t(s.kg1 - s.kg0) * cb, sc_core::SC_ZERO_TIME);
-  std::size_t end = base + plan_.input_bytes(s);
-  for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
-    const std::size_t cols = group_columns(layer_, cfg_, kg);
-    const std::size_t values = rs * cols * atom, meta = rs * cols * plan_.meta_col_bytes;  // per unit
-    const std::uint64_t group = std::uint64_t(kg) * cfg_.atomic_k * plan_.units * rs;  // blocks' columns before kg
+  ready_at_[slot].assign(groups * cb, sc_core::SC_ZERO_TIME);
+  for (unsigned kg = s.kg0; kg < s.kg1; ++kg)
     for (unsigned u = s.u0; u < s.u1; ++u) {
-      if (kg == s.kg0) {
-        // A unit's atoms are contiguous in DRAM; the last unit may lack its second atom.
-        const unsigned first_atom = u * plan_.unit_atoms;
-        const std::size_t len = std::min(plan_.unit_atoms, plan_.in_atoms - first_atom) * atom;
-        runs.clear();
-        for (unsigned h = s.h0; h < s.h1; ++h)
-          for (unsigned w = s.w0; w < s.w1; ++w)
-            runs.push_back({desc_.input_addr + ((std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first_atom) * atom,
-                            base + ((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (u - s.u0)) * unit, len});
-        input_done[u - s.u0] = dma_.load(runs, buffer_);
-      }
-      const std::size_t chunk = base + chunk_offset(s, kg, u);
-      std::vector<DmaRun> w{{desc_.weight_addr + (group + std::uint64_t(u) * rs * cols) * atom, chunk, values}};
-      if (meta)
-        w.push_back({desc_.weight_meta_addr + (group + std::uint64_t(u) * rs * cols) * plan_.meta_col_bytes,
-                     chunk + values, meta});
-      const sc_core::sc_time t = std::max(input_done[u - s.u0], dma_.load(w, buffer_));
+      if (kg == s.kg0) input_done[u - s.u0] = load_input_unit(s, u, alloc, layout);
+      const sc_core::sc_time t = std::max(input_done[u - s.u0], load_weight_chunk(s, kg, u, alloc, layout));
       ready_at_[slot][std::size_t(kg - s.kg0) * cb + (u - s.u0)] = now + t;
       done = std::max(done, t);
-      end = chunk + values + meta;
     }
-  }
-  buffer_.note_occupancy(end - base + (slot_ready_[1 - slot] ? plan_.slot_bytes : 0));
+  layout.used = alloc.used();
+  buffer_.note_occupancy(layout.used + (slot_ready_[1 - slot] ? layout_[1 - slot].used : 0));
   return done;
 }
 
@@ -151,23 +241,51 @@ void ConvSequencer::wait_for_data(unsigned slot, std::size_t block, sc_core::sc_
   if (need > now + local) local = need - now;
 }
 
+void ConvSequencer::expand(unsigned slot, const AtomRef& ref, unsigned n, std::int16_t* values, std::uint8_t* zero) {
+  const std::size_t base = slot * plan_.slot_bytes;
+  const unsigned eb = element_bytes(layer_.precision);
+  if (ref.mask == AtomRef::kNoMask) {
+    const std::uint8_t* data = buffer_.read(base + ref.values, std::size_t(n) * eb);
+    for (unsigned i = 0; i < n; ++i) {
+      values[i] = element(data, i, layer_.precision);
+      zero[i] = values[i] == 0;
+    }
+    return;
+  }
+  // ZVC: the mask drives the zero lines; each set bit pops the next value.
+  const std::uint8_t* mask = buffer_.read(base + ref.mask, plan_.mask_bytes);
+  unsigned count = 0;
+  for (unsigned g = 0; g < plan_.mask_bytes; ++g) count += std::bitset<8>(mask[g]).count();
+  const std::uint8_t* data = buffer_.read(base + ref.values, std::size_t(count) * eb);
+  unsigned next = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const bool live = mask[i / plan_.granule] >> (i % plan_.granule) & 1;
+    zero[i] = !live;
+    values[i] = live ? element(data, next, layer_.precision) : 0;
+    next += live;
+  }
+}
+
 void ConvSequencer::fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned u, unsigned r,
                                  unsigned c) {
   const unsigned cols = group_columns(layer_, cfg_, kg), lanes = pass_.lanes;
   const std::size_t rs = std::size_t(layer_.kernel_h) * layer_.kernel_w, pos = std::size_t(r) * layer_.kernel_w + c;
-  const std::size_t chunk = slot * plan_.slot_bytes + chunk_offset(s, kg, u);
-  const std::uint8_t* block = buffer_.read(chunk + pos * cols * plan_.atom_bytes, std::size_t(cols) * plan_.atom_bytes);
+  const SlotLayout& layout = layout_[slot];
+  const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
   pass_.columns = cols;
-  for (unsigned k = 0; k < cols; ++k)
-    for (unsigned i = 0; i < lanes; ++i) {
-      const std::int16_t v = element(block + std::size_t(k) * plan_.atom_bytes, i, layer_.precision);
-      pass_.weights[std::size_t(k) * lanes + i] = v;
-      pass_.weight_zero[std::size_t(k) * lanes + i] = v == 0;
-    }
+  for (unsigned k = 0; k < cols; ++k) {
+    AtomRef ref;
+    if (plan_.weight_zvc)
+      ref = layout.zvc_weights[layout.zvc_first[index] + pos * cols + k];
+    else
+      ref.values = std::uint32_t(layout.chunk[index] + (pos * cols + k) * plan_.atom_bytes);
+    expand(slot, ref, lanes, &pass_.weights[std::size_t(k) * lanes], &pass_.weight_zero[std::size_t(k) * lanes]);
+  }
   if (!plan_.meta_col_bytes) return;
   // 2:4 metadata: a nibble idx0 | idx1 << 2 per pair of kept weights.
-  const std::uint8_t* meta = buffer_.read(chunk + rs * cols * plan_.atom_bytes + pos * cols * plan_.meta_col_bytes,
-                                          std::size_t(cols) * plan_.meta_col_bytes);
+  const std::uint8_t* meta =
+      buffer_.read(slot * plan_.slot_bytes + layout.chunk[index] + rs * cols * plan_.atom_bytes + pos * cols * plan_.meta_col_bytes,
+                   std::size_t(cols) * plan_.meta_col_bytes);
   for (unsigned k = 0; k < cols; ++k)
     for (unsigned i = 0; i < lanes; ++i) {
       const std::uint8_t nibble = meta[std::size_t(k) * plan_.meta_col_bytes + i / 4] >> (4 * (i / 2 % 2)) & 0xF;
@@ -183,6 +301,7 @@ void ConvSequencer::fill_activations(const TileStep& s, unsigned slot, unsigned 
   pass_.lanes_valid = std::min(unit_lanes, layer_.in_channels - u * unit_lanes);
   pass_.vectors = s.pixels();
   std::fill(pass_.act_zero.begin(), pass_.act_zero.begin() + std::ptrdiff_t(pass_.vectors) * bus, 1);
+  const SlotLayout& layout = layout_[slot];
   unsigned v = 0;
   for (unsigned p = s.p0; p < s.p1; ++p)
     for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
@@ -194,13 +313,9 @@ void ConvSequencer::fill_activations(const TileStep& s, unsigned slot, unsigned 
         std::fill(a, a + unit_lanes, 0);  // padding: zero lines set, nothing read
         continue;
       }
-      const std::size_t at = ((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (u - s.u0);
-      const std::uint8_t* data = buffer_.read(slot * plan_.slot_bytes + at * plan_.unit_bytes(),
-                                              std::size_t(pass_.lanes_valid) * element_bytes(layer_.precision));
-      for (unsigned i = 0; i < pass_.lanes_valid; ++i) {
-        a[i] = element(data, i, layer_.precision);
-        z[i] = a[i] == 0;
-      }
+      const std::size_t at = (((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (u - s.u0)) * plan_.unit_atoms;
+      for (unsigned j = 0; j * lanes < pass_.lanes_valid; ++j)
+        expand(slot, layout.input[at + j], std::min(lanes, pass_.lanes_valid - j * lanes), a + j * lanes, z + j * lanes);
     }
 }
 
@@ -238,38 +353,63 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
 void ConvSequencer::write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local) {
   const bool split_c = plan_.units_per_block < plan_.units;
   const unsigned group = split_c ? kg - s.kg0 : 0;
-  const unsigned cols = group_columns(layer_, cfg_, kg), out_bytes = post_.output_bytes();
+  const unsigned cols = group_columns(layer_, cfg_, kg), ob = post_.output_bytes();
   const std::uint64_t kp = round_up(layer_.out_channels, plan_.lanes);
   const unsigned Q = layer_.out_width();
-  out_staging_.resize(std::size_t(s.pixels()) * cols * out_bytes);
+  out_staging_.resize(std::size_t(s.pixels()) * cols * ob);
   for (unsigned v = 0; v < s.pixels(); ++v)
     for (unsigned k = 0; k < cols; ++k)
-      post_.emit(kg * cfg_.atomic_k + k, acc_.sum(group, k, v), &out_staging_[(std::size_t(v) * cols + k) * out_bytes]);
+      post_.emit(kg * cfg_.atomic_k + k, acc_.sum(group, k, v), &out_staging_[(std::size_t(v) * cols + k) * ob]);
   acc_.note_reads(std::uint64_t(s.pixels()) * cols);
+  dma_.note_dense("output", std::uint64_t(s.pixels()) * cols * ob);
 
-  // One write per run of pixels that are contiguous in DRAM.
-  const std::size_t len = std::size_t(cols) * out_bytes;
-  std::uint64_t run_addr = 0;
-  std::size_t run_from = 0, run_len = 0;
-  auto flush = [&] {
-    if (!run_len) return;
-    const sc_core::sc_time done = dma_.write(run_addr, &out_staging_[run_from], run_len, local);
+  auto write = [&](std::uint64_t addr, const std::uint8_t* data, std::size_t len) {
+    const sc_core::sc_time done = dma_.write(addr, data, len, "output", local);
     writes_done_ = std::max(writes_done_, sc_core::sc_time_stamp() + done);
   };
+  if (desc_.output_zvc()) {
+    // Compress on the way out: per granule a mask byte and its non-zeros,
+    // packed at the granule's front (the layout of descriptor.hpp).
+    const unsigned G = plan_.granule, granules = (cols + G - 1) / G;
+    std::vector<std::uint8_t> masks(granules), packed(std::size_t(G) * ob);
+    unsigned v = 0;
+    for (unsigned p = s.p0; p < s.p1; ++p)
+      for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
+        const std::uint64_t first = (std::uint64_t(p) * Q + q) * kp + std::uint64_t(kg) * cfg_.atomic_k;
+        for (unsigned g = 0; g < granules; ++g) {
+          unsigned n = 0;
+          masks[g] = 0;
+          for (unsigned i = 0; i < G && g * G + i < cols; ++i) {
+            const std::uint8_t* e = &out_staging_[(std::size_t(v) * cols + g * G + i) * ob];
+            if (std::all_of(e, e + ob, [](std::uint8_t b) { return b == 0; })) continue;
+            masks[g] = std::uint8_t(masks[g] | 1u << i);
+            std::copy(e, e + ob, &packed[std::size_t(n++) * ob]);
+          }
+          if (n) write(desc_.output_addr + (first + std::uint64_t(g) * G) * ob, packed.data(), std::size_t(n) * ob);
+        }
+        write(desc_.output_mask_addr + first / G, masks.data(), granules);
+      }
+    return;
+  }
+
+  // Dense: one write per run of pixels that are contiguous in DRAM.
+  const std::size_t len = std::size_t(cols) * ob;
+  std::uint64_t run_addr = 0;
+  std::size_t run_from = 0, run_len = 0;
   unsigned v = 0;
   for (unsigned p = s.p0; p < s.p1; ++p)
     for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
-      const std::uint64_t addr = desc_.output_addr + ((std::uint64_t(p) * Q + q) * kp + std::uint64_t(kg) * cfg_.atomic_k) * out_bytes;
+      const std::uint64_t addr = desc_.output_addr + ((std::uint64_t(p) * Q + q) * kp + std::uint64_t(kg) * cfg_.atomic_k) * ob;
       if (run_len && run_addr + run_len == addr) {
         run_len += len;
         continue;
       }
-      flush();
+      if (run_len) write(run_addr, &out_staging_[run_from], run_len);
       run_addr = addr;
       run_from = std::size_t(v) * len;
       run_len = len;
     }
-  flush();
+  if (run_len) write(run_addr, &out_staging_[run_from], run_len);
 }
 
 }  // namespace sdla

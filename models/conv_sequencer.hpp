@@ -55,9 +55,28 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   void fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned u, unsigned r, unsigned c);
   void fill_activations(const TileStep& s, unsigned slot, unsigned u, unsigned r, unsigned c);
   void write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local);
-  /// Buffer offset (within a slot) of the weights of group kg, unit u:
-  /// their value blocks for every kernel position, then their 2:4 metadata.
-  std::size_t chunk_offset(const TileStep& s, unsigned kg, unsigned u) const;
+
+  /// Where a channel atom sits in a buffer slot (offsets from the slot's
+  /// base): its values (packed non-zeros when compressed) and its ZVC mask.
+  struct AtomRef {
+    static constexpr std::uint32_t kNoMask = 0xFFFFFFFF;
+    std::uint32_t values = 0, mask = kNoMask;
+  };
+  /// What the loader put where in one buffer slot.
+  struct SlotLayout {
+    std::size_t used = 0;
+    std::vector<AtomRef> input;          ///< [h][w][unit][atom of the unit] of the window
+    std::vector<std::size_t> chunk;      ///< [group][unit]: weight values for every kernel position, then 2:4 metadata
+    std::vector<std::size_t> zvc_first;  ///< [group][unit]: index of the chunk's first entry in zvc_weights
+    std::vector<AtomRef> zvc_weights;    ///< ZVC weights: [group][unit][kernel position][column]
+  };
+  class SlotAllocator;
+  sc_core::sc_time load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout);
+  sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
+                                     SlotLayout& layout);
+  /// The decompressor: expands an atom of `n` valid lanes into values and zero
+  /// lines (from the ZVC mask when there is one, else from the values).
+  void expand(unsigned slot, const AtomRef& ref, unsigned n, std::int16_t* values, std::uint8_t* zero);
 
   // MacArrayBwIf: passes are loosely timed, nothing comes back this way.
   tlm::tlm_sync_enum nb_transport_bw(MacPass&, tlm::tlm_phase&, sc_core::sc_time&) override {
@@ -86,6 +105,8 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   // When the data of each (output-channel group, channel atom) of a slot's
   // step is in the buffer, indexed [group][atom].
   std::vector<sc_core::sc_time> ready_at_[2];
+  SlotLayout layout_[2];
+  std::size_t slot_base_ = 0;  // buffer address of the slot the loader is filling
   bool abort_ = false;
   std::string load_error_;
   sc_core::sc_time writes_done_;

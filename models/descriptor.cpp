@@ -35,6 +35,7 @@ void walk(W& w, D& d) {
   w.field(d.bias_addr); w.field(d.multiplier_addr); w.field(d.shift_addr);
   w.field(d.next);
   w.field(d.weight_meta_addr); w.field(d.input_mask_addr); w.field(d.output_mask_addr);
+  w.field(d.input_fill); w.field(d.weight_fill);
 }
 
 }  // namespace

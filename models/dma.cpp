@@ -8,13 +8,15 @@ namespace sdla {
 
 Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
     : sc_module(name), mem_isock("mem_isock"), cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
-  counters_["read_bytes"] = 0;
-  counters_["write_bytes"] = 0;
-  counters_["requests"] = 0;
+  for (const char* c : {"read_bytes", "write_bytes", "requests"}) counters_[c] = 0;
+  for (const char* t : {"input", "weight", "output", "param"}) {
+    counters_[std::string(t) + "_bytes"] = 0;
+    counters_[std::string(t) + "_dense_bytes"] = 0;
+  }
 }
 
 sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                               sc_core::sc_time issue) {
+                               sc_core::sc_time issue, const char* tensor) {
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(dram);
@@ -31,15 +33,17 @@ sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::ui
                                cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, dram,
                                gp.get_response_string()));
   counters_[cmd == tlm::TLM_READ_COMMAND ? "read_bytes" : "write_bytes"] += len;
+  counters_[std::string(tensor) + "_bytes"] += len;
   ++counters_["requests"];
   return delay;
 }
 
-sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer) {
+sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, const char* tensor,
+                           sc_core::sc_time offset) {
   // Merge runs that continue each other in both DRAM and the buffer.
   std::size_t n = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (n && runs[n - 1].dram + runs[n - 1].len == runs[i].dram &&
+    if (n && !runs[i].gather && runs[n - 1].dram + runs[n - 1].len == runs[i].dram &&
         runs[n - 1].buffer + runs[n - 1].len == runs[i].buffer)
       runs[n - 1].len += runs[i].len;
     else
@@ -47,22 +51,25 @@ sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer) {
   }
   runs.resize(n);
 
-  sc_core::sc_time done = sc_core::SC_ZERO_TIME, issue = sc_core::SC_ZERO_TIME;
-  for (const auto& run : runs) {
+  sc_core::sc_time done = offset, issue = offset;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const DmaRun& run = runs[i];
+    if (i && !run.gather) issue += cycle_;  // one request per cycle
     staging_.resize(run.len);
-    done = std::max(done, transfer(tlm::TLM_READ_COMMAND, run.dram, staging_.data(), run.len, issue));
+    done = std::max(done, transfer(tlm::TLM_READ_COMMAND, run.dram, staging_.data(), run.len, issue, tensor));
     buffer.write(run.buffer, staging_.data(), run.len);
-    issue += cycle_;  // one request per cycle
   }
   return done;
 }
 
 sc_core::sc_time Dma::read(std::uint64_t dram, std::uint8_t* dst, std::size_t len) {
-  return transfer(tlm::TLM_READ_COMMAND, dram, dst, len, sc_core::SC_ZERO_TIME);
+  note_dense("param", len);
+  return transfer(tlm::TLM_READ_COMMAND, dram, dst, len, sc_core::SC_ZERO_TIME, "param");
 }
 
-sc_core::sc_time Dma::write(std::uint64_t dram, const std::uint8_t* src, std::size_t len, sc_core::sc_time offset) {
-  return transfer(tlm::TLM_WRITE_COMMAND, dram, const_cast<std::uint8_t*>(src), len, offset);
+sc_core::sc_time Dma::write(std::uint64_t dram, const std::uint8_t* src, std::size_t len, const char* tensor,
+                            sc_core::sc_time offset) {
+  return transfer(tlm::TLM_WRITE_COMMAND, dram, const_cast<std::uint8_t*>(src), len, offset, tensor);
 }
 
 }  // namespace sdla

@@ -25,11 +25,14 @@ struct DmaError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// One contiguous transfer between DRAM and the unified buffer.
+/// One contiguous transfer between DRAM and the unified buffer. Runs marked
+/// `gather` belong to the previous run's request (a scatter-gather list,
+/// e.g. the granules of one compressed atom) and take no issue slot of their own.
 struct DmaRun {
   std::uint64_t dram = 0;
   std::size_t buffer = 0;
   std::size_t len = 0;
+  bool gather = false;
 };
 
 class Dma : public sc_core::sc_module {
@@ -38,20 +41,27 @@ class Dma : public sc_core::sc_module {
 
   Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
 
-  /// DRAM -> buffer. Adjacent runs are merged into one request. Returns the
-  /// time from now until the last byte has arrived.
-  sc_core::sc_time load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer);
+  /// DRAM -> buffer, requests issued from `offset` after now, one per cycle.
+  /// Adjacent runs are merged into one request. `tensor` names the stream
+  /// for the per-tensor counters. Returns the time from now until the last
+  /// byte has arrived.
+  sc_core::sc_time load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, const char* tensor,
+                        sc_core::sc_time offset = sc_core::SC_ZERO_TIME);
   /// DRAM -> a unit's registers (descriptors, post-processing parameters).
   sc_core::sc_time read(std::uint64_t dram, std::uint8_t* dst, std::size_t len);
   /// A unit -> DRAM, issued `offset` after now; returns the completion time from now.
-  sc_core::sc_time write(std::uint64_t dram, const std::uint8_t* src, std::size_t len,
+  sc_core::sc_time write(std::uint64_t dram, const std::uint8_t* src, std::size_t len, const char* tensor,
                          sc_core::sc_time offset = sc_core::SC_ZERO_TIME);
-  /// Counters: "read_bytes", "write_bytes", "requests".
+  /// Records what a tensor's transfers would have been uncompressed.
+  void note_dense(const char* tensor, std::uint64_t bytes) { counters_[std::string(tensor) + "_dense_bytes"] += bytes; }
+  /// Counters: "read_bytes", "write_bytes", "requests", and per tensor
+  /// (input, weight, output, param) "<tensor>_bytes" moved and
+  /// "<tensor>_dense_bytes" they stand for.
   const Counters& activity() const { return counters_; }
 
  private:
   sc_core::sc_time transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                            sc_core::sc_time issue);
+                            sc_core::sc_time issue, const char* tensor);
   sc_core::sc_time cycle_;
   std::vector<std::uint8_t> staging_;
   Counters counters_;

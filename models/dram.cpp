@@ -62,7 +62,9 @@ void Dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   // streams its bytes; the data is complete one latency after that.
   const sc_core::sc_time arrive = sc_core::sc_time_stamp() + delay;
   const sc_core::sc_time start = arrive > bus_free_ ? arrive : bus_free_;
-  const double busy_cycles = double((len + bytes_per_cycle_ - 1) / bytes_per_cycle_);
+  // Bandwidth only: bytes / (bytes per cycle), no burst granularity, so the
+  // few bytes of a compressed granule cost what they carry.
+  const double busy_cycles = double(len) / bytes_per_cycle_;
   bus_free_ = start + busy_cycles * cycle_;
   delay = bus_free_ + double(latency_cycles_) * cycle_ - sc_core::sc_time_stamp();
 }

@@ -32,7 +32,10 @@ const char* default_energy_table_yaml() { return kDefaultEnergyTableYaml; }
 
 bool is_bookkeeping_action(const std::string& action) {
   static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors"};
-  return names.count(action) > 0;
+  // Per-tensor DRAM figures break read_bytes/write_bytes down; they are not priced again.
+  const bool per_tensor = action.size() > 6 && action.compare(action.size() - 6, 6, "_bytes") == 0 &&
+                          action != "read_bytes" && action != "write_bytes";
+  return per_tensor || names.count(action) > 0;
 }
 
 EnergyTable EnergyTable::defaults() { return parse(kDefaultEnergyTableYaml, "built-in energy table"); }

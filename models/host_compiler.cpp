@@ -1,6 +1,8 @@
 #include "host_compiler.hpp"
 
+#include <algorithm>
 #include <array>
+#include <bitset>
 
 #include <fmt/format.h>
 
@@ -86,6 +88,50 @@ std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> pack_weights_2_4
   return {std::move(values), std::move(meta)};
 }
 
+/// ZVC of a plane of granules (G elements of `eb` bytes each, in order):
+/// each granule's non-zeros packed at its front, plus one mask byte per granule.
+struct ZvcPlane {
+  std::vector<std::uint8_t> values, masks;
+  std::vector<unsigned> nonzeros;  ///< per granule
+};
+
+ZvcPlane zvc_pack(const std::vector<std::uint8_t>& dense, unsigned eb, unsigned G) {
+  ZvcPlane z;
+  const std::size_t granule_bytes = std::size_t(G) * eb, granules = dense.size() / granule_bytes;
+  z.values.assign(dense.size(), 0);
+  z.masks.assign(granules, 0);
+  z.nonzeros.assign(granules, 0);
+  for (std::size_t g = 0; g < granules; ++g) {
+    const std::uint8_t* src = &dense[g * granule_bytes];
+    unsigned n = 0;
+    for (unsigned i = 0; i < G; ++i) {
+      const std::uint8_t* e = src + std::size_t(i) * eb;
+      if (std::all_of(e, e + eb, [](std::uint8_t b) { return b == 0; })) continue;
+      z.masks[g] = std::uint8_t(z.masks[g] | 1u << i);
+      std::copy(e, e + eb, &z.values[g * granule_bytes + std::size_t(n++) * eb]);
+    }
+    z.nonzeros[g] = n;
+  }
+  return z;
+}
+
+/// The largest fraction of non-zero elements over consecutive spans of
+/// `span` granules (rows of a feature map, chunks of weights), as a 1/65536
+/// fill hint rounded up; spans are visited by `span_of(index of granule)`.
+template <class SpanOf>
+std::uint32_t fill_hint(const ZvcPlane& z, unsigned G, std::size_t spans, SpanOf span_of) {
+  std::vector<std::uint64_t> nz(spans, 0), all(spans, 0);
+  for (std::size_t g = 0; g < z.nonzeros.size(); ++g) {
+    const std::size_t s = span_of(g);
+    nz[s] += z.nonzeros[g];
+    all[s] += G;
+  }
+  std::uint64_t worst = 0;
+  for (std::size_t s = 0; s < spans; ++s)
+    if (all[s]) worst = std::max(worst, (nz[s] * 65536 + all[s] - 1) / all[s]);
+  return std::uint32_t(std::max<std::uint64_t>(worst, 1));
+}
+
 std::vector<std::uint8_t> pack_words(const std::vector<std::int32_t>& v) {
   std::vector<std::uint8_t> out(v.size() * 4);
   for (std::size_t i = 0; i < v.size(); ++i) put(&out[4 * i], v[i], 4);
@@ -131,13 +177,27 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
     CompiledLayer cl;
     cl.layer = l;
     cl.channel_pad = lanes;
+    std::uint64_t d_input_mask = 0;
+    std::uint32_t d_input_fill = 0;
     if (i == 0) {
       const Shape want_x{l.in_channels, l.in_height, l.in_width};
       if (input.shape() != want_x)
         throw LayerError(fmt::format("layer '{}': input has shape {}, the layer needs {}", l.name,
                                      to_string(input.shape()), to_string(want_x)));
       check_range(l, input, "input");
-      cl.input = place(pack_feature(l, input, lanes));
+      if (l.activation_format == TensorFormat::zvc) {
+        const unsigned G = std::min(8u, lanes), atoms = (l.in_channels + lanes - 1) / lanes;
+        ZvcPlane z = zvc_pack(pack_feature(l, input, lanes), element_bytes(l.precision), G);
+        // Fill per input row and channel atom: what bounds a full-width window.
+        const std::size_t per_atom = lanes / G, per_pixel = std::size_t(atoms) * per_atom;
+        d_input_fill = fill_hint(z, G, std::size_t(l.in_height) * atoms, [&](std::size_t g) {
+          return g / (per_pixel * l.in_width) * atoms + g % per_pixel / per_atom;
+        });
+        cl.input = place(std::move(z.values));
+        d_input_mask = place(std::move(z.masks));
+      } else {
+        cl.input = place(pack_feature(l, input, lanes));
+      }
     } else {
       const CompiledLayer& prev = prog.layers.back();
       const Layer& p = prev.layer;
@@ -148,8 +208,19 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
             "precision, with output [{}, {}, {}] equal to its input [{}, {}, {}]",
             l.name, p.name, p.out_channels, p.out_height(), p.out_width(), l.in_channels, l.in_height, l.in_width));
       cl.input = prev.output;
+      if (l.activation_format == TensorFormat::zvc) {
+        // The previous layer writes its output compressed for this one.
+        CompiledLayer& p_out = prog.layers.back();
+        p_out.output_mask_bytes = p_out.output_bytes / p_out.output_element_bytes / std::min(8u, lanes);
+        p_out.output_mask = reserve(p_out.output_mask_bytes);
+        descs.back().formats |= LayerDescriptor::FORMAT_OUTPUT_ZVC;
+        descs.back().output_mask_addr = p_out.output_mask;
+        d_input_mask = p_out.output_mask;
+      }
     }
     LayerDescriptor d = LayerDescriptor::from_layer(l);
+    d.input_mask_addr = d_input_mask;
+    d.input_fill = d_input_fill;
     if (l.weight_format == TensorFormat::sparse_2_4) {
       try {
         golden::check_2_4(operands[i].weights);
@@ -160,6 +231,19 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
       auto [values, meta] = pack_weights_2_4(l, cfg, operands[i].weights);
       cl.weights = place(std::move(values));
       d.weight_meta_addr = place(std::move(meta));
+    } else if (l.weight_format == TensorFormat::zvc) {
+      const unsigned G = std::min(8u, lanes), atoms = (l.in_channels + lanes - 1) / lanes;
+      ZvcPlane z = zvc_pack(pack_weights(l, cfg, operands[i].weights), element_bytes(l.precision), G);
+      // Fill per chunk (group, channel atom): what a step loads at once.
+      const std::size_t rs = std::size_t(l.kernel_h) * l.kernel_w, per_col = lanes / G;
+      const std::size_t groups = (l.out_channels + cfg.atomic_k - 1) / cfg.atomic_k;
+      d.weight_fill = fill_hint(z, G, groups * atoms, [&](std::size_t g) {
+        const std::size_t col = g / per_col, group_cols = std::size_t(cfg.atomic_k) * atoms * rs;
+        const std::size_t kg = col / group_cols, cols = std::min<std::size_t>(cfg.atomic_k, l.out_channels - kg * cfg.atomic_k);
+        return kg * atoms + (col - kg * group_cols) / (rs * cols);
+      });
+      cl.weights = place(std::move(z.values));
+      d.weight_meta_addr = place(std::move(z.masks));
     } else {
       cl.weights = place(pack_weights(l, cfg, operands[i].weights));
     }
@@ -198,17 +282,33 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
   return prog;
 }
 
-Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<std::uint8_t>& bytes) {
+Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<std::uint8_t>& bytes,
+                                   const std::vector<std::uint8_t>& masks) {
   const Layer& l = cl.layer;
   const unsigned K = l.out_channels, P = l.out_height(), Q = l.out_width();
   const unsigned kp = round_up(K, cl.channel_pad), eb = cl.output_element_bytes;
   if (bytes.size() < cl.output_bytes)
     throw LayerError(fmt::format("layer '{}': {} output bytes, expected {}", l.name, bytes.size(), cl.output_bytes));
+  const unsigned G = std::min(8u, cl.channel_pad);
+  if (!masks.empty() && masks.size() < bytes.size() / eb / G)
+    throw LayerError(fmt::format("layer '{}': {} output mask bytes, expected {}", l.name, masks.size(),
+                                 bytes.size() / eb / G));
   Tensor<std::int64_t> y({K, P, Q});
   for (unsigned p = 0; p < P; ++p)
     for (unsigned q = 0; q < Q; ++q)
       for (unsigned k = 0; k < K; ++k) {
-        const std::uint8_t* src = &bytes[((std::size_t(p) * Q + q) * kp + k) * eb];
+        std::size_t at = (std::size_t(p) * Q + q) * kp + k;  // element index in the plane
+        if (!masks.empty()) {
+          // ZVC: the element is the n-th non-zero of its granule, or zero.
+          const std::uint8_t m = masks[at / G];
+          const unsigned bit = unsigned(at % G);
+          if (!(m >> bit & 1)) {
+            y.at({k, p, q}) = 0;
+            continue;
+          }
+          at = at - bit + std::bitset<8>(m & ((1u << bit) - 1)).count();
+        }
+        const std::uint8_t* src = &bytes[at * eb];
         std::uint64_t v = 0;
         for (unsigned b = 0; b < eb; ++b) v |= std::uint64_t(src[b]) << (8 * b);
         const unsigned shift = 64 - 8 * eb;  // sign-extend

@@ -35,6 +35,8 @@ struct CompiledLayer {
   std::uint64_t output_bytes = 0;    ///< size of the output region
   unsigned output_element_bytes = 0; ///< 1/2 post-processed, 4/8 raw accumulators
   unsigned channel_pad = 0;          ///< channels are padded to a multiple of this in DRAM
+  std::uint64_t output_mask = 0;     ///< ZVC masks of the output (when the next layer reads it compressed)
+  std::uint64_t output_mask_bytes = 0;
 };
 
 struct Program {
@@ -51,7 +53,9 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
                         const Tensor<std::int16_t>& input, const std::vector<LayerOperands>& operands,
                         std::uint64_t base = 0x1000);
 
-/// The [K, P, Q] output tensor of a compiled layer from its DRAM bytes.
-Tensor<std::int64_t> unpack_output(const CompiledLayer& layer, const std::vector<std::uint8_t>& bytes);
+/// The [K, P, Q] output tensor of a compiled layer from its DRAM bytes (and
+/// its ZVC masks when it was written compressed).
+Tensor<std::int64_t> unpack_output(const CompiledLayer& layer, const std::vector<std::uint8_t>& bytes,
+                                   const std::vector<std::uint8_t>& masks = {});
 
 }  // namespace sdla

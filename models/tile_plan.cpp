@@ -1,6 +1,7 @@
 #include "tile_plan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -51,7 +52,7 @@ std::string TilePlan::summary() const {
                      cols_per_tile);
 }
 
-TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
+TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_fill, double weight_fill) {
   TilePlan plan;
   plan.lanes = cfg.lanes(l.precision);
   plan.atom_bytes = cfg.atom_bytes();
@@ -60,6 +61,12 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
   plan.unit_atoms = sparse ? 2 : 1;
   plan.units = ceil_div(plan.in_atoms, plan.unit_atoms);
   plan.meta_col_bytes = sparse ? (plan.lanes + 3) / 4 : 0;
+  plan.granule = std::min(8u, plan.lanes);
+  plan.mask_bytes = plan.lanes / plan.granule;
+  plan.input_zvc = l.activation_format == TensorFormat::zvc;
+  plan.weight_zvc = l.weight_format == TensorFormat::zvc;
+  plan.input_fill = std::clamp(input_fill, 0.0, 1.0);
+  plan.weight_fill = std::clamp(weight_fill, 0.0, 1.0);
   plan.kgroups = ceil_div(l.out_channels, cfg.atomic_k);
   plan.slot_bytes = cfg.buffer_bytes() / 2;
   const unsigned P = l.out_height(), Q = l.out_width();
@@ -67,12 +74,15 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg) {
   const std::size_t acc_capacity = cfg.accumulator_bytes / accumulator_bytes(l.precision);
 
   auto weight_bytes = [&](unsigned kb, unsigned cb) {
-    return std::min<std::size_t>(l.out_channels, std::size_t(kb) * cfg.atomic_k) * cb * rs * plan.block_col_bytes();
+    return std::size_t(std::ceil(double(std::min<std::size_t>(l.out_channels, std::size_t(kb) * cfg.atomic_k)) * cb *
+                                 rs * plan.block_col_bytes()));
   };
+  // A compressed window's fill is bounded by its rows' only when it spans their full width.
   auto window_bytes = [&](unsigned rows, unsigned cols, unsigned cb) {
     const std::size_t in_rows = std::min<std::size_t>(l.in_height, std::size_t(rows - 1) * l.stride_h + l.kernel_h);
     const std::size_t in_cols = std::min<std::size_t>(l.in_width, std::size_t(cols - 1) * l.stride_w + l.kernel_w);
-    return in_rows * in_cols * cb * plan.unit_bytes();
+    const double fill = cols == Q ? plan.input_fill : 1.0;
+    return std::size_t(std::ceil(double(in_rows * in_cols * cb) * plan.unit_bytes(fill)));
   };
 
   // Among the block sizes that fit, take the one that moves the fewest DRAM

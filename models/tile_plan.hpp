@@ -36,6 +36,10 @@ struct TilePlan {
   unsigned unit_atoms = 1;      ///< channel atoms one pass consumes: 1, or 2 with 2:4 weights
   unsigned units = 0;           ///< channel units: ceil(in_atoms / unit_atoms)
   unsigned meta_col_bytes = 0;  ///< 2:4 metadata bytes per weight column of a block
+  unsigned granule = 0;         ///< ZVC granule: elements per mask byte
+  unsigned mask_bytes = 0;      ///< ZVC mask bytes per channel atom
+  bool input_zvc = false, weight_zvc = false;
+  double input_fill = 1.0, weight_fill = 1.0;  ///< planning bounds on the fraction of non-zeros
   unsigned kgroups = 0;         ///< groups of atomic_k output channels
   unsigned kgroups_per_block = 0, units_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
   std::size_t slot_bytes = 0;   ///< half the buffer: steps are double-buffered
@@ -46,17 +50,18 @@ struct TilePlan {
   std::size_t step_count() const { return std::size_t(kblocks_) * prows_ * pcols_ * cblocks_; }
   TileStep step(std::size_t i) const;
 
-  /// Buffer bytes of one pixel's channel unit, and of one weight column of a block.
-  std::size_t unit_bytes() const { return std::size_t(unit_atoms) * atom_bytes; }
-  std::size_t block_col_bytes() const { return std::size_t(atom_bytes) + meta_col_bytes; }
-  /// Bytes of the input window one step loads (buffer layout [h][w][unit][atom]).
-  std::size_t input_bytes(const TileStep& s) const {
-    return std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * (s.u1 - s.u0) * unit_bytes();
+  /// Buffer bytes planned for one pixel's channel unit (`fill` of its values
+  /// when compressed), and for one weight column of a block.
+  double unit_bytes(double fill) const {
+    return input_zvc ? unit_atoms * (mask_bytes + fill * atom_bytes) : double(unit_atoms) * atom_bytes;
+  }
+  double block_col_bytes() const {
+    return (weight_zvc ? mask_bytes + weight_fill * atom_bytes : double(atom_bytes)) + meta_col_bytes;
   }
   std::string summary() const;
 
  private:
-  friend TilePlan plan_tiles(const Layer&, const AcceleratorConfig&);
+  friend TilePlan plan_tiles(const Layer&, const AcceleratorConfig&, double, double);
   Layer layer_;
   unsigned kblocks_ = 0, prows_ = 0, pcols_ = 0, cblocks_ = 0;
 };
@@ -67,6 +72,9 @@ inline unsigned group_columns(const Layer& l, const AcceleratorConfig& cfg, unsi
   return left < cfg.atomic_k ? left : cfg.atomic_k;
 }
 
-TilePlan plan_tiles(const Layer& layer, const AcceleratorConfig& cfg);
+/// `input_fill` / `weight_fill` bound the fraction of non-zeros of ZVC
+/// inputs (per input row and channel atom) and weights (per chunk).
+TilePlan plan_tiles(const Layer& layer, const AcceleratorConfig& cfg, double input_fill = 1.0,
+                    double weight_fill = 1.0);
 
 }  // namespace sdla

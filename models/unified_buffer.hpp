@@ -23,6 +23,12 @@ class UnifiedBuffer : public sc_core::sc_module {
   void write(std::size_t addr, const std::uint8_t* data, std::size_t len);
   /// Read access for the sequencer: a pointer into the SRAM, counted as read.
   const std::uint8_t* read(std::size_t addr, std::size_t len);
+  /// The DMA's view of bytes it has just written (ZVC masks it must size
+  /// value transfers by): not an SRAM read, so not counted.
+  const std::uint8_t* peek(std::size_t addr, std::size_t len) const {
+    check(addr, len, "peek");
+    return mem_.data() + addr;
+  }
   /// Counters: "read_bytes", "write_bytes".
   const Counters& activity() const { return counters_; }
   /// Record that `bytes` of the buffer hold live data; peak_bytes() is the

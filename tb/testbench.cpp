@@ -93,9 +93,10 @@ RunOutcome Testbench::run_one(const Program& prog) {
   for (std::size_t i = 0; i < out.layers.size() && i < prog.layers.size(); ++i) out.layers[i].layer = prog.layers[i].layer;
   for (std::size_t i = 0; i < out.layers.size() && i < prog.layers.size(); ++i) {
     const CompiledLayer& cl = prog.layers[i];
-    std::vector<std::uint8_t> bytes(cl.output_bytes);
+    std::vector<std::uint8_t> bytes(cl.output_bytes), masks(cl.output_mask_bytes);
     dram_.dump(cl.output, bytes.data(), bytes.size());
-    out.outputs.push_back(unpack_output(cl, bytes));
+    if (cl.output_mask) dram_.dump(cl.output_mask, masks.data(), masks.size());
+    out.outputs.push_back(unpack_output(cl, bytes, masks));
   }
   return out;
 }

@@ -17,6 +17,11 @@
 ///    weight_meta_addr in the same block order, [kg][lanes / 4] bytes per
 ///    block (one nibble idx0 | idx1 << 2 per group of four channels).
 ///  * bias, multiplier: int32[K]; shift: uint8[K].
+///  * ZVC (input, output or weights): the layout above with each granule of
+///    G = min(8, lanes) elements holding its non-zeros packed at its front,
+///    plus a mask plane of one byte per granule (bit i: element i non-zero),
+///    in the same order, at the *_mask_addr (weight_meta_addr for weights).
+///    Only masks and non-zero values are moved.
 #pragma once
 
 #include <array>
@@ -44,6 +49,10 @@ struct LayerDescriptor {
   std::uint64_t weight_meta_addr = 0;   ///< 2:4 metadata, or ZVC masks and chunk index of the weights
   std::uint64_t input_mask_addr = 0;    ///< ZVC masks of the input
   std::uint64_t output_mask_addr = 0;   ///< ZVC masks of the output
+  /// Planning hints for ZVC tensors, in 1/65536 (0 = unknown, plan as dense):
+  /// the largest fraction of non-zeros in any input row's channel atom, and
+  /// in any (output-channel group, channel unit) chunk of the weights.
+  std::uint32_t input_fill = 0, weight_fill = 0;
 
   TensorFormat weight_format() const { return TensorFormat(formats & FORMAT_WEIGHT_MASK); }
   bool input_zvc() const { return formats & FORMAT_INPUT_ZVC; }

@@ -17,7 +17,8 @@ unsigned pick(std::mt19937_64& rng, unsigned lo, unsigned hi) {
   return std::uniform_int_distribution<unsigned>(lo, hi)(rng);
 }
 
-Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index, TensorFormat weights = TensorFormat::dense) {
+Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index, TensorFormat weights = TensorFormat::dense,
+                   TensorFormat acts = TensorFormat::dense) {
   Layer l;
   l.name = fmt::format("rand{}", index);
   l.precision = p;
@@ -40,8 +41,11 @@ Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index, TensorForm
     l.in_channels = pick(rng, 1, 700);
   }
   l.weight_format = weights;
-  l.input_density = std::uniform_real_distribution<double>(0.3, 1.0)(rng);
-  l.weight_density = pick(rng, 0, 4) == 0 ? 0.0 : std::uniform_real_distribution<double>(0.3, 1.0)(rng);
+  l.activation_format = acts;
+  // Densities 0 and 1 as well as in between.
+  const double densities[] = {0.0, 1.0, 0.1, 0.4, 0.7};
+  l.input_density = pick(rng, 0, 2) ? std::uniform_real_distribution<double>(0.2, 1.0)(rng) : densities[pick(rng, 0, 4)];
+  l.weight_density = pick(rng, 0, 2) ? std::uniform_real_distribution<double>(0.2, 1.0)(rng) : densities[pick(rng, 0, 4)];
   if (pick(rng, 0, 1)) {
     l.post.enabled = true;
     l.post.relu = pick(rng, 0, 1);
@@ -79,10 +83,11 @@ void check(const std::string& preset, const std::vector<Workload>& workloads) {
 }
 
 std::vector<Workload> random_workloads(std::mt19937_64& rng, Precision p, unsigned count,
-                                       TensorFormat weights = TensorFormat::dense) {
+                                       TensorFormat weights = TensorFormat::dense,
+                                       TensorFormat acts = TensorFormat::dense) {
   std::vector<Workload> workloads;
   for (unsigned i = 0; i < count; ++i)
-    workloads.push_back(generate_workload({random_layer(rng, p, i, weights)}, rng()));
+    workloads.push_back(generate_workload({random_layer(rng, p, i, weights, acts)}, rng()));
   return workloads;
 }
 
@@ -91,11 +96,12 @@ void random_layers(const std::string& preset, Precision p, unsigned count, std::
   check(preset, random_workloads(rng, p, count));
 }
 
-/// int8 and int16 layers with the given weight format, in one testbench.
-void random_format(const std::string& preset, TensorFormat weights, unsigned count, std::uint64_t default_seed) {
+/// int8 and int16 layers with the given formats, in one testbench.
+void random_format(const std::string& preset, TensorFormat weights, unsigned count, std::uint64_t default_seed,
+                   TensorFormat acts = TensorFormat::dense) {
   std::mt19937_64 rng(test::seed(default_seed));
-  auto w = random_workloads(rng, Precision::int8, count, weights);
-  for (auto& x : random_workloads(rng, Precision::int16, count, weights)) w.push_back(std::move(x));
+  auto w = random_workloads(rng, Precision::int8, count, weights, acts);
+  for (auto& x : random_workloads(rng, Precision::int16, count, weights, acts)) w.push_back(std::move(x));
   check(preset, w);
 }
 
@@ -108,6 +114,17 @@ TEST(RandomLayers, FullInt16) { random_layers("full", Precision::int16, 100, 14)
 // 2:4 weights: kept values and metadata in DRAM and buffer, the array's muxes pick activations.
 TEST(RandomLayers, SmallSparse24) { random_format("small", TensorFormat::sparse_2_4, 40, 15); }
 TEST(RandomLayers, FullSparse24) { random_format("full", TensorFormat::sparse_2_4, 40, 16); }
+
+// Every combination of weight and activation formats, both presets.
+constexpr TensorFormat kDense = TensorFormat::dense, kZvc = TensorFormat::zvc, k24 = TensorFormat::sparse_2_4;
+TEST(RandomLayers, SmallZvcWeights) { random_format("small", kZvc, 25, 17); }
+TEST(RandomLayers, FullZvcWeights) { random_format("full", kZvc, 25, 18); }
+TEST(RandomLayers, SmallZvcActivations) { random_format("small", kDense, 25, 19, kZvc); }
+TEST(RandomLayers, FullZvcActivations) { random_format("full", kDense, 25, 20, kZvc); }
+TEST(RandomLayers, SmallZvcBoth) { random_format("small", kZvc, 25, 21, kZvc); }
+TEST(RandomLayers, FullZvcBoth) { random_format("full", kZvc, 25, 22, kZvc); }
+TEST(RandomLayers, SmallSparse24ZvcActivations) { random_format("small", k24, 25, 23, kZvc); }
+TEST(RandomLayers, FullSparse24ZvcActivations) { random_format("full", k24, 25, 24, kZvc); }
 
 Layer conv(unsigned C, unsigned H, unsigned W, unsigned K, unsigned R, unsigned stride, Padding pad, Precision p) {
   Layer l;
@@ -150,6 +167,10 @@ TEST(Chains, ThreeLayersFromOneStart) {
   for (Precision p : {Precision::int8, Precision::int16}) {
     std::vector<Layer> layers{conv(19, 13, 11, 24, 3, 1, {1, 1, 1, 1}, p), conv(24, 13, 11, 40, 3, 2, {1, 0, 1, 0}, p),
                               conv(40, 6, 5, 17, 1, 1, {}, p)};
+    // Layer 1 reads ZVC written by layer 0 (ReLU makes zeros); layer 2 reads dense.
+    layers[1].activation_format = TensorFormat::zvc;
+    layers[1].weight_format = TensorFormat::zvc;
+    layers[2].weight_format = TensorFormat::sparse_2_4;
     for (auto& l : layers) {
       l.post.enabled = true;
       l.post.relu = true;
