@@ -22,6 +22,18 @@ std::uint64_t count(const Activity& a, const char* component, const char* action
   return n == c->second.end() ? 0 : n->second;
 }
 
+/// Per tensor: bytes the DMA moved, what they stand for uncompressed, and the ratio.
+nlohmann::json traffic_json(const Activity& a) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const char* t : {"input", "weight", "output", "param"}) {
+    const std::uint64_t moved = count(a, "dram", (std::string(t) + "_bytes").c_str());
+    const std::uint64_t dense = count(a, "dram", (std::string(t) + "_dense_bytes").c_str());
+    j[t] = {{"bytes", moved}, {"dense_bytes", dense},
+            {"compression_ratio", moved ? double(dense) / double(moved) : 1.0}};
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json make_report(const ReportInput& in) {
@@ -61,7 +73,9 @@ nlohmann::json make_report(const ReportInput& in) {
     lj["mac_utilization"] = util;
     lj["dram_bytes_read"] = count(rec.activity, "dram", "read_bytes");
     lj["dram_bytes_written"] = count(rec.activity, "dram", "write_bytes");
+    lj["dram_traffic"] = traffic_json(rec.activity);
     lj["buffer_peak_bytes"] = rec.buffer_peak_bytes;
+    lj["buffer_occupancy"] = double(rec.buffer_peak_bytes) / double(cfg.buffer_bytes());
     lj["tiling"] = rec.tiling;
     lj["activity"] = rec.activity;
     lj["energy_pj"] = energy_json(e);
@@ -85,6 +99,7 @@ nlohmann::json make_report(const ReportInput& in) {
   r["mac_utilization"] = peak_cycles > 0 ? double(macs) / peak_cycles : 0.0;
   r["dram_bytes_read"] = count(total, "dram", "read_bytes");
   r["dram_bytes_written"] = count(total, "dram", "write_bytes");
+  r["dram_traffic"] = traffic_json(total);
   r["activity"] = total;
   r["energy_pj"] = energy_json(total_energy);
   r["layers"] = layers;
