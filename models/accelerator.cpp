@@ -29,6 +29,8 @@ Activity Accelerator::activity() const {
   a["dram"] = dma_.activity();  // bytes the DMA moved to and from memory
   a["unified_buffer"] = buffer_.activity();
   a["mac_array"] = sequencer_.mac_activity();
+  // Not a unit of its own: the C++ model's count of the passes the array ran.
+  if (!sequencer_.mac_reference_activity().empty()) a[kMacModelComponent] = sequencer_.mac_reference_activity();
   a["accumulator"] = accumulator_.activity();
   a["post_processor"] = post_.activity();
   return a;

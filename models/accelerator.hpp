@@ -31,6 +31,11 @@ namespace sdla {
 
 enum class MacArrayBinding { internal_model, external };
 
+/// Activity component holding the C++ model's count of the MAC-array passes
+/// when the array cross-checks against it (the RTL); never priced as energy
+/// of its own.
+inline constexpr const char* kMacModelComponent = "mac_array_model";
+
 class Accelerator : public sc_core::sc_module {
  public:
   tlm::tlm_target_socket<32> csb_tsock;

@@ -31,7 +31,8 @@ void AcceleratorConfig::validate() const {
   // int16 lanes (atomic_c / 2) hold whole 2:4 groups and whole ZVC granules of min(8, lanes).
   if (atomic_c < 8 || atomic_c % 8 || (atomic_c > 16 && atomic_c % 16))
     fail("atomic_c must be a multiple of 8 (of 16 above 16)");
-  if (atomic_k < 1 || atomic_k % std::min(8u, atomic_c / 2)) fail("atomic_k must be a multiple of min(8, atomic_c / 2)");
+  // Output-channel groups must not split a ZVC granule (min(8, lanes) channels, lanes up to atomic_c).
+  if (atomic_k < 1 || atomic_k % std::min(8u, atomic_c)) fail("atomic_k must be a multiple of min(8, atomic_c)");
   if (buffer_banks < 1 || bank_bytes < atomic_c) fail("buffer needs at least one bank of atomic_c bytes");
   if (dram_bytes_per_cycle < 1) fail("dram_bytes_per_cycle must be at least 1");
   if (accumulator_bytes < std::size_t(8) * atomic_k) fail("accumulator must hold one int64 per column");

@@ -44,7 +44,7 @@ void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
   slot_ready_[0] = slot_ready_[1] = false;
   slot_free_[0] = slot_free_[1] = true;
   abort_ = false;
-  load_error_.clear();
+  load_error_ = nullptr;
   writes_done_ = sc_core::sc_time_stamp();
   loader_busy_ = true;
   start_ev_.notify(sc_core::SC_ZERO_TIME);
@@ -52,8 +52,8 @@ void ConvSequencer::run_layer(const Layer& layer, const LayerDescriptor& desc) {
   try {
     for (std::size_t i = 0; i < plan_.step_count(); ++i) {
       const unsigned slot = i % 2;
-      while (!slot_ready_[slot] && load_error_.empty()) wait(ready_ev_);
-      if (!load_error_.empty()) throw DmaError(load_error_);
+      while (!slot_ready_[slot] && !load_error_) wait(ready_ev_);
+      if (load_error_) std::rethrow_exception(load_error_);  // the loader's DmaError or TilingError
       sc_core::sc_time local = sc_core::SC_ZERO_TIME;
       compute_step(plan_.step(i), slot, local);
       wait(local);
@@ -80,8 +80,8 @@ void ConvSequencer::loader() {
       sc_core::sc_time busy;
       try {
         busy = load_step(plan_.step(i), slot);
-      } catch (const DmaError& e) {
-        load_error_ = e.what();
+      } catch (...) {
+        load_error_ = std::current_exception();
         ready_ev_.notify();
         break;
       }
@@ -332,9 +332,12 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
           fill_activations(s, slot, u, r, c);
           mac_isock->b_transport(pass_, local);
           if (pass_.status != MacStatus::ok)
-            throw MacArrayError(fmt::format("MAC array rejected a pass of layer '{}' ({})", layer_.name,
-                                            pass_.status == MacStatus::bad_metadata ? "invalid 2:4 metadata"
-                                                                                    : "malformed request"));
+            throw MacArrayError(fmt::format(
+                "MAC array rejected pass {} of layer '{}' ({})", mac_counters_["passes"], layer_.name,
+                pass_.status == MacStatus::bad_metadata     ? "invalid 2:4 metadata"
+                : pass_.status == MacStatus::model_mismatch ? "RTL and C++ model disagree"
+                                                            : "malformed request"));
+          if (pass_.has_reference) count_reference(pass_.reference);
           const MacActivity& a = pass_.activity;
           mac_counters_["cycles"] += a.cycles;
           mac_counters_["mac_random"] += a.mac_random;
@@ -348,6 +351,15 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
     }
     if (s.last_c) write_outputs(s, kg, local);
   }
+}
+
+void ConvSequencer::count_reference(const MacActivity& a) {
+  reference_counters_["cycles"] += a.cycles;
+  reference_counters_["mac_random"] += a.mac_random;
+  reference_counters_["mac_gated"] += a.mac_gated;
+  reference_counters_["mac_idle"] += a.mac_idle;
+  reference_counters_["act_toggles"] += a.act_toggles;
+  reference_counters_["weight_toggles"] += a.weight_toggles;
 }
 
 void ConvSequencer::write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local) {

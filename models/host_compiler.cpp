@@ -212,7 +212,7 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
         // The previous layer writes its output compressed for this one.
         CompiledLayer& p_out = prog.layers.back();
         p_out.output_mask_bytes = p_out.output_bytes / p_out.output_element_bytes / std::min(8u, lanes);
-        p_out.output_mask = reserve(p_out.output_mask_bytes);
+        p_out.output_mask = place(std::vector<std::uint8_t>(p_out.output_mask_bytes, 0));  // zeroed: padded granules are never written
         descs.back().formats |= LayerDescriptor::FORMAT_OUTPUT_ZVC;
         descs.back().output_mask_addr = p_out.output_mask;
         d_input_mask = p_out.output_mask;

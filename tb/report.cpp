@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "accelerator.hpp"
 #include "io/layer_file.hpp"
 
 namespace sdla {
@@ -56,12 +57,15 @@ nlohmann::json make_report(const ReportInput& in) {
   std::uint64_t macs = 0;
   double peak_cycles = 0;  // cycles x peak MACs, summed over layers
   bool exact = out.ok && in.layer_bit_exact.size() == out.layers.size();
+  bool has_sources = false, sources_equal = true;
   nlohmann::json layers = nlohmann::json::array();
   for (std::size_t i = 0; i < out.layers.size(); ++i) {
     const LayerRecord& rec = out.layers[i];
     const Layer& l = rec.layer;
-    const Energy e = in.energy->evaluate(
-        rec.activity, {{"precision", to_string(l.precision)}, {"preset", cfg.name}});
+    const EnergyContext ctx{{"precision", to_string(l.precision)}, {"preset", cfg.name}};
+    Activity priced = rec.activity;
+    priced.erase(kMacModelComponent);
+    const Energy e = in.energy->evaluate(priced, ctx);
     const double util = rec.cycles ? double(l.macs()) / (double(rec.cycles) * cfg.peak_macs(l.precision)) : 0.0;
     const bool layer_exact = i < in.layer_bit_exact.size() && in.layer_bit_exact[i];
     exact = exact && layer_exact;
@@ -80,6 +84,17 @@ nlohmann::json make_report(const ReportInput& in) {
     lj["activity"] = rec.activity;
     lj["energy_pj"] = energy_json(e);
     if (!e.unpriced.empty()) lj["unpriced_actions"] = e.unpriced;
+    if (auto m = rec.activity.find(kMacModelComponent); m != rec.activity.end()) {
+      // The MAC array's activity from both sources: measured on the RTL, computed by the model.
+      const Energy model_energy = in.energy->evaluate({{"mac_array", m->second}}, ctx);
+      Counters rtl = rec.activity.at("mac_array");
+      rtl.erase("passes");
+      lj["mac_array_sources"] = {{"rtl", {{"activity", rtl}, {"energy_pj", e.by_component.at("mac_array")}}},
+                                 {"model", {{"activity", m->second}, {"energy_pj", model_energy.total_pj}}},
+                                 {"equal", rtl == m->second}};
+      sources_equal = sources_equal && rtl == m->second;
+      has_sources = true;
+    }
     layers.push_back(lj);
 
     accumulate(total, rec.activity);
@@ -100,6 +115,7 @@ nlohmann::json make_report(const ReportInput& in) {
   r["dram_bytes_read"] = count(total, "dram", "read_bytes");
   r["dram_bytes_written"] = count(total, "dram", "write_bytes");
   r["dram_traffic"] = traffic_json(total);
+  if (has_sources) r["mac_array_sources_equal"] = sources_equal;
   r["activity"] = total;
   r["energy_pj"] = energy_json(total_energy);
   r["layers"] = layers;

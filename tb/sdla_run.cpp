@@ -42,12 +42,46 @@ sdla::Tensor<std::int16_t> prune(const sdla::Tensor<std::int16_t>& w, const std:
   return sdla::golden::prune_to_density(w, density);
 }
 
+struct Options;
+sdla::RtlTraceOptions waves(const Options& o);
+
 struct Options {
-  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd, prune;
+  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd, prune, vcd_window;
+  unsigned vcd_depth = 1;
   std::vector<std::string> weights, biases;
   std::uint64_t seed = 1;
   bool print_energy_table = false;
 };
+
+/// --vcd, --vcd-window FIRST:LAST and --vcd-depth as trace options.
+sdla::RtlTraceOptions waves(const Options& o) {
+  sdla::RtlTraceOptions t;
+  if (o.vcd.empty()) {
+    if (!o.vcd_window.empty()) throw std::invalid_argument("--vcd-window needs --vcd");
+    return t;
+  }
+  if (o.mac != "rtl") throw std::invalid_argument("--vcd traces the RTL: add --mac rtl");
+  t.path = o.vcd;
+  t.depth = o.vcd_depth;
+  if (!o.vcd_window.empty()) {
+    const auto colon = o.vcd_window.find(':');
+    try {
+      std::size_t used = 0;
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      t.first_cycle = std::stoull(o.vcd_window.substr(0, colon), &used);
+      if (used != colon) throw std::invalid_argument("first");
+      const std::string last = o.vcd_window.substr(colon + 1);
+      if (!last.empty()) {
+        t.last_cycle = std::stoull(last, &used);
+        if (used != last.size()) throw std::invalid_argument("last");
+      }
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--vcd-window " + o.vcd_window + ": expected FIRST:LAST array cycles (LAST may be empty)");
+    }
+    if (t.last_cycle <= t.first_cycle) throw std::invalid_argument("--vcd-window " + o.vcd_window + ": LAST must exceed FIRST");
+  }
+  return t;
+}
 
 int run(const Options& o) {
   using namespace sdla;
@@ -77,7 +111,7 @@ int run(const Options& o) {
   if (!o.energy_table.empty()) energy.overlay(EnergyTable::from_file(o.energy_table));
 
   const Program prog = compile_network(cfg, layers, w.input, w.operands);
-  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, o.vcd};
+  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, waves(o), true};
   Testbench tb("tb", tbo);
   fmt::print("sdla-run: {} layer(s), seed {}, preset {}, MAC array {}\n", layers.size(), o.seed, cfg.name, o.mac);
   const RunOutcome outcome = tb.run({prog}).front();
@@ -95,10 +129,16 @@ int run(const Options& o) {
   if (!o.output.empty() && !outcome.outputs.empty())
     write_output(o.output, layers[outcome.outputs.size() - 1], outcome.outputs.back());
 
-  const bool pass = report["bit_exact"].get<bool>();
-  fmt::print("{}\n", pass ? "PASS: model output is bit-exact with the golden reference"
-                          : outcome.ok ? "FAIL: model output differs from the golden reference"
-                                       : "FAIL: the accelerator reported an error");
+  bool pass = report["bit_exact"].get<bool>();
+  if (report.contains("mac_array_sources_equal")) {
+    const bool equal = report["mac_array_sources_equal"].get<bool>();
+    fmt::print("MAC-array activity: RTL measured and C++ model computed are {}\n", equal ? "equal" : "DIFFERENT");
+    pass = pass && equal;
+  }
+  if (!o.vcd.empty()) fmt::print("waves: {} (GTKWave layout: {})\n", o.vcd, o.vcd.substr(0, o.vcd.rfind('.')) + ".gtkw");
+  fmt::print("{}\n", pass ? "PASS: output is bit-exact with the golden reference"
+                      : outcome.ok ? "FAIL: output differs from the golden reference"
+                                   : "FAIL: the accelerator reported an error");
   return pass ? 0 : 1;
 }
 
@@ -127,7 +167,13 @@ int sc_main(int argc, char** argv) {
   app.add_option("--report", o.report, "Write the JSON report here");
   app.add_option("--energy-table", o.energy_table, "Energy table (Accelergy ERT YAML) overriding built-in entries")
       ->check(CLI::ExistingFile);
-  app.add_option("--vcd", o.vcd, "Write RTL waveforms (with --mac rtl) to this VCD file");
+  app.add_option("--vcd", o.vcd, "Write RTL waveforms (needs --mac rtl) to this VCD file, and a GTKWave layout "
+                                 "beside it (.gtkw)");
+  app.add_option("--vcd-window", o.vcd_window, "Trace only array cycles FIRST:LAST (LAST may be empty)");
+  app.add_option("--vcd-depth", o.vcd_depth, "1: readable view of the first lanes and columns; 2: every port; "
+                                             "3: also internal registers; 0: everything")
+      ->check(CLI::Range(0u, 3u))
+      ->capture_default_str();
   app.add_flag("--print-energy-table", o.print_energy_table, "Print the built-in energy table and exit");
   try {
     app.parse(argc, argv);

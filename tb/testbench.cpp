@@ -3,12 +3,14 @@
 #include <stdexcept>
 
 #include "mac_array_model.hpp"
+#include "rtl_mac_array.hpp"
 #include "sdla/regs.hpp"
 
 namespace sdla {
 
 std::unique_ptr<MacArrayTarget> make_mac_array(const TestbenchOptions& o) {
   if (o.mac == "model") return std::make_unique<MacArrayModel>("mac_array", o.cfg);
+  if (o.mac == "rtl") return make_rtl_mac_array("mac_array", o.cfg, o.waves, o.crosscheck);
   throw std::invalid_argument("unknown MAC array '" + o.mac + "' (known: model, rtl)");
 }
 

@@ -22,6 +22,7 @@
 #include "dram.hpp"
 #include "host_compiler.hpp"
 #include "mac_array_target.hpp"
+#include "rtl_mac_core.hpp"
 
 namespace sdla {
 
@@ -29,7 +30,8 @@ struct TestbenchOptions {
   AcceleratorConfig cfg;
   std::string mac = "model";      ///< "model" or "rtl"
   std::uint64_t dram_bytes = 0;   ///< DRAM size; at least every program's `end`
-  std::string vcd;                ///< RTL waveform file ("" = none)
+  RtlTraceOptions waves;          ///< RTL waveforms (path "" = none)
+  bool crosscheck = true;         ///< the RTL also runs the C++ model on every pass and must agree
 };
 
 struct RunOutcome {

@@ -46,7 +46,7 @@ struct LayerDescriptor {
   std::uint64_t input_addr = 0, weight_addr = 0, output_addr = 0;
   std::uint64_t bias_addr = 0, multiplier_addr = 0, shift_addr = 0;
   std::uint64_t next = 0;  ///< DRAM address of the next descriptor, 0 ends the chain
-  std::uint64_t weight_meta_addr = 0;   ///< 2:4 metadata, or ZVC masks and chunk index of the weights
+  std::uint64_t weight_meta_addr = 0;   ///< 2:4 metadata, or the ZVC masks of the weights
   std::uint64_t input_mask_addr = 0;    ///< ZVC masks of the input
   std::uint64_t output_mask_addr = 0;   ///< ZVC masks of the output
   /// Planning hints for ZVC tensors, in 1/65536 (0 = unknown, plan as dense):

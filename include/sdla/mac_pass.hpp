@@ -63,7 +63,9 @@ struct MacActivity {
   bool operator!=(const MacActivity& o) const { return !(*this == o); }
 };
 
-enum class MacStatus : std::uint8_t { ok = 0, bad_request = 1, bad_metadata = 2 };
+/// model_mismatch: a cross-checking target (RTL against the C++ model) saw
+/// the two disagree on this pass's sums or activity.
+enum class MacStatus : std::uint8_t { ok = 0, bad_request = 1, bad_metadata = 2, model_mismatch = 3 };
 
 /// One pass through the MAC array. Buffers are sized by configure() and
 /// reused from pass to pass, so a steady-state pass allocates nothing.
@@ -87,6 +89,10 @@ struct MacPass {
   std::vector<std::int64_t> psums;        ///< [vectors][atomic_k]
   MacActivity activity;
   MacStatus status = MacStatus::ok;
+  /// Set by a target that also ran the C++ model on the pass: the model's
+  /// activity, equal to `activity` unless status is model_mismatch.
+  bool has_reference = false;
+  MacActivity reference;
 
   /// Size the buffers for `cfg` and `max_vectors`, keeping capacity.
   void configure(const AcceleratorConfig& cfg, Precision p, WeightFormat f, unsigned max_vectors) {
@@ -102,15 +108,35 @@ struct MacPass {
   std::int16_t& weight(unsigned k, unsigned lane) { return weights[std::size_t(k) * lanes + lane]; }
   std::int16_t& act(unsigned v, unsigned lane) { return acts[std::size_t(v) * act_lanes + lane]; }
   std::int64_t psum(unsigned v, unsigned k) const { return psums[std::size_t(v) * atomic_k + k]; }
-  /// The request is well-formed: sizes agree and counts fit the array.
+  /// The request is well-formed: sizes agree, counts fit the array, and in
+  /// int8 every value that reaches a register fits its one-byte lane.
   bool well_formed() const {
     return lanes > 0 && act_lanes == 2 * lanes && columns <= atomic_k && lanes_valid <= act_lanes &&
            (format == WeightFormat::sparse_2_4 || lanes_valid <= lanes) &&
            weights.size() == std::size_t(atomic_k) * lanes && weight_zero.size() == weights.size() &&
            weight_index.size() == weights.size() && acts.size() >= std::size_t(vectors) * act_lanes &&
            act_zero.size() >= std::size_t(vectors) * act_lanes &&
-           psums.size() >= std::size_t(vectors) * atomic_k;
+           psums.size() >= std::size_t(vectors) * atomic_k && values_fit();
   }
+
+ private:
+  static bool fits_int8(std::int16_t v) { return v >= -128 && v <= 127; }
+  bool values_fit() const {
+    if (precision != Precision::int8) return true;
+    for (unsigned k = 0; k < columns; ++k)
+      for (unsigned i = 0; i < lanes; ++i) {
+        const std::size_t at = std::size_t(k) * lanes + i;
+        if (!weight_zero[at] && !fits_int8(weights[at])) return false;
+      }
+    for (unsigned v = 0; v < vectors; ++v)
+      for (unsigned l = 0; l < lanes_valid; ++l) {
+        const std::size_t at = std::size_t(v) * act_lanes + l;
+        if (!act_zero[at] && !fits_int8(acts[at])) return false;
+      }
+    return true;
+  }
+
+ public:
 };
 
 }  // namespace sdla

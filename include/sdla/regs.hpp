@@ -37,8 +37,8 @@ constexpr std::uint32_t IRQ_DONE = 1u << 0, IRQ_ERROR = 1u << 1;
 
 enum class ErrorCode : std::uint32_t {
   none = 0,
-  bad_descriptor = 1,    ///< wrong magic or version, or an impossible field
-  invalid_layer = 2,     ///< shape or parameters the layer rules reject
+  bad_descriptor = 1,    ///< wrong magic, or no descriptor (DESC_PTR = 0)
+  invalid_layer = 2,     ///< a field the layer rules reject: op, precision, formats, shape, shift
   dma_error = 3,         ///< memory answered a DMA transfer with an error (e.g. outside DRAM)
   buffer_capacity = 4,   ///< the layer cannot be tiled into the unified buffer
   mac_array_error = 5,   ///< the MAC array rejected a pass (bad request or metadata)

@@ -7,9 +7,8 @@
 
 #include "energy_table.hpp"
 #include "golden/sparse_formats.hpp"
+#include "random_layers.hpp"
 #include "seed.hpp"
-#include "testbench.hpp"
-#include "workload.hpp"
 
 namespace sdla {
 namespace {
@@ -26,22 +25,9 @@ Layer conv3x3(unsigned C, unsigned HW, unsigned K) {
   return l;
 }
 
-/// Runs each workload as its own program in one testbench; every output must be bit-exact.
+/// Every output must be bit-exact (test::check compares each with the golden reference).
 std::vector<RunOutcome> run_all(const std::string& preset, const std::vector<Workload>& work) {
-  const auto cfg = AcceleratorConfig::preset(preset);
-  std::vector<Program> progs;
-  std::uint64_t dram = 0;
-  for (const auto& w : work) {
-    progs.push_back(compile_network(cfg, w.layers, w.input, w.operands));
-    dram = std::max(dram, progs.back().end);
-  }
-  Testbench tb("tb", {cfg, "model", dram, ""});
-  auto outs = tb.run(progs);
-  for (std::size_t i = 0; i < work.size(); ++i) {
-    EXPECT_TRUE(outs[i].ok) << outs[i].message;
-    EXPECT_TRUE(outs[i].outputs.at(0) == golden_outputs(work[i]).at(0)) << "workload " << i;
-  }
-  return outs;
+  return test::check(preset, work);
 }
 
 std::uint64_t count(const RunOutcome& o, const char* component, const char* action) {

@@ -1,0 +1,225 @@
+// mac_cosim_bench: speed of the verilated MAC array, bare and co-simulated.
+//
+// For each preset it runs the same passes
+//   (a) through RtlMacCore in a plain C++ loop (no SystemC), and
+//   (b) through RtlMacArray behind a TLM-2.0 initiator in SystemC (LT,
+//       quantum keeper), the way the accelerator model drives it,
+// and prints array cycles/s, MAC/s and the ratio (b)/(a). Activity is measured
+// every cycle in both. A benchmark prints figures; it asserts nothing.
+//
+//   mac_cosim_bench [--seconds S] [--vectors N] [--int16] [--sparse] [--zeros F] [PRESET...]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/tlm_quantumkeeper.h>
+#include <vector>
+
+#include "rtl_mac_array.hpp"
+#include "rtl_mac_core.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  double seconds = 1.5;  // per bare measurement; the TLM run repeats the same passes
+  unsigned vectors = 256;
+  sdla::Precision precision = sdla::Precision::int8;
+  sdla::WeightFormat format = sdla::WeightFormat::dense;
+  double zeros = 0.3;  // zero-line density of weights and activations
+  std::vector<std::string> presets;
+};
+
+struct Figures {
+  std::uint64_t passes = 0, cycles = 0, macs = 0;
+  double seconds = 0;
+  double cycles_per_s() const { return double(cycles) / seconds; }
+  double macs_per_s() const { return double(macs) / seconds; }
+};
+
+/// A few different passes, reused round robin (execute() leaves the request alone).
+std::vector<sdla::MacPass> make_passes(const sdla::AcceleratorConfig& cfg, const Options& o) {
+  std::mt19937_64 rng(12345);
+  const int lo = o.precision == sdla::Precision::int8 ? -128 : -32768;
+  const int hi = -lo - 1;
+  std::uniform_int_distribution<int> value(lo, hi);
+  std::bernoulli_distribution zero(o.zeros);
+  std::vector<sdla::MacPass> passes(8);
+  for (auto& p : passes) {
+    p.configure(cfg, o.precision, o.format, o.vectors);
+    p.columns = p.atomic_k;
+    p.lanes_valid = o.format == sdla::WeightFormat::dense ? p.lanes : p.act_lanes;
+    p.vectors = o.vectors;
+    for (std::size_t i = 0; i < p.weights.size(); ++i) {
+      p.weights[i] = std::int16_t(value(rng));
+      p.weight_zero[i] = zero(rng);
+      p.weight_index[i] = std::uint8_t(i % 2 ? 2 + rng() % 2 : rng() % 2);  // legal pairs
+    }
+    for (std::size_t i = 0; i < p.acts.size(); ++i) {
+      p.acts[i] = std::int16_t(value(rng));
+      p.act_zero[i] = zero(rng);
+    }
+  }
+  return passes;
+}
+
+void account(Figures& f, const sdla::MacPass& p) {
+  if (p.status != sdla::MacStatus::ok) {
+    std::fprintf(stderr, "pass rejected (status %d)\n", int(p.status));
+    std::exit(1);
+  }
+  ++f.passes;
+  f.cycles += p.activity.cycles;
+  f.macs += p.activity.mac_random + p.activity.mac_gated;
+}
+
+/// (a) RtlMacCore in a plain loop, for about o.seconds.
+Figures bare(const sdla::AcceleratorConfig& cfg, std::vector<sdla::MacPass>& passes, const Options& o) {
+  sdla::RtlMacCore core(cfg);
+  std::uint64_t time_ps = 0;
+  for (auto& p : passes) core.execute(p, time_ps);  // warm-up: caches, branch predictors
+  Figures f;
+  const auto t0 = Clock::now();
+  do {
+    for (int rep = 0; rep < 4; ++rep) {
+      auto& p = passes[f.passes % passes.size()];
+      core.execute(p, time_ps);
+      account(f, p);
+      time_ps += p.activity.cycles * 1000;
+    }
+    f.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  } while (f.seconds < o.seconds);
+  return f;
+}
+
+/// (b) The same number of passes through RtlMacArray from an LT initiator.
+struct Initiator : sc_core::sc_module, sdla::MacArrayBwIf {
+  sdla::MacArrayInitiatorSocket mac_isock{"mac_isock"};
+  SC_HAS_PROCESS(Initiator);
+  Initiator(const sc_core::sc_module_name& n, std::vector<sdla::MacPass>& passes, std::uint64_t count,
+            sc_core::sc_event* wait_for, sc_core::sc_event& done)
+      : sc_module(n), passes_(passes), count_(count), wait_for_(wait_for), done_(done) {
+    mac_isock.bind(*this);
+    SC_THREAD(run);
+  }
+  tlm::tlm_sync_enum nb_transport_bw(sdla::MacPass&, tlm::tlm_phase&, sc_core::sc_time&) override {
+    return tlm::TLM_COMPLETED;
+  }
+  void invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) override {}
+
+  void run() {
+    if (wait_for_) wait(*wait_for_);  // presets run one after the other
+    tlm_utils::tlm_quantumkeeper qk;
+    qk.reset();
+    const auto t0 = Clock::now();
+    for (std::uint64_t n = 0; n < count_; ++n) {
+      auto& p = passes_[n % passes_.size()];
+      sc_core::sc_time delay = qk.get_local_time();
+      mac_isock->b_transport(p, delay);
+      qk.set(delay);
+      account(figures, p);
+      if (qk.need_sync()) qk.sync();
+    }
+    qk.sync();
+    figures.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    done_.notify();
+  }
+
+  Figures figures;
+  std::vector<sdla::MacPass>& passes_;
+  std::uint64_t count_;
+  sc_core::sc_event* wait_for_;
+  sc_core::sc_event& done_;
+};
+
+void print_row(const char* preset, const std::string& shape, const char* path, const Figures& f) {
+  std::printf("%-7s %-6s %-26s %8llu %12llu %8.2f %12.0f %10.3g\n", preset, shape.c_str(), path,
+              (unsigned long long)f.passes, (unsigned long long)f.cycles, f.seconds, f.cycles_per_s(),
+              f.macs_per_s());
+}
+
+int usage(const char* argv0) {
+  std::fprintf(stderr, "usage: %s [--seconds S] [--vectors N] [--int16] [--sparse] [--zeros F] [PRESET...]\n", argv0);
+  return 2;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (a == "--seconds" || a == "--vectors" || a == "--zeros") {
+      const char* v = next();
+      if (!v) return usage(argv[0]);
+      if (a == "--seconds") o.seconds = std::atof(v);
+      if (a == "--vectors") o.vectors = unsigned(std::atoi(v));
+      if (a == "--zeros") o.zeros = std::atof(v);
+    } else if (a == "--int16") {
+      o.precision = sdla::Precision::int16;
+    } else if (a == "--sparse") {
+      o.format = sdla::WeightFormat::sparse_2_4;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage(argv[0]);
+    } else {
+      o.presets.push_back(a);
+    }
+  }
+  if (o.presets.empty()) o.presets = {"small", "full"};
+  if (o.vectors < 1 || o.seconds <= 0 || o.zeros < 0 || o.zeros > 1) return usage(argv[0]);
+
+  struct Run {
+    std::string preset;
+    sdla::AcceleratorConfig cfg;
+    std::vector<sdla::MacPass> passes;
+    Figures bare;
+  };
+  std::vector<Run> runs;
+  try {
+    for (const auto& name : o.presets) {
+      Run r{name, sdla::AcceleratorConfig::preset(name), {}, {}};
+      r.passes = make_passes(r.cfg, o);
+      r.bare = bare(r.cfg, r.passes, o);
+      runs.push_back(std::move(r));
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mac_cosim_bench: %s\n", e.what());
+    return 1;
+  }
+
+  // SystemC: one RTL target + initiator per preset, run one after the other.
+  std::vector<std::unique_ptr<sdla::RtlMacArray>> targets;
+  std::vector<std::unique_ptr<Initiator>> initiators;
+  std::vector<std::unique_ptr<sc_core::sc_event>> done;
+  for (auto& r : runs) {
+    done.push_back(std::make_unique<sc_core::sc_event>());
+    sc_core::sc_event* prev = done.size() > 1 ? done[done.size() - 2].get() : nullptr;
+    targets.push_back(std::make_unique<sdla::RtlMacArray>(("rtl_" + r.preset).c_str(), r.cfg));
+    initiators.push_back(std::make_unique<Initiator>(("init_" + r.preset).c_str(), r.passes, r.bare.passes, prev,
+                                                     *done.back()));
+    initiators.back()->mac_isock.bind(targets.back()->mac_tsock);
+  }
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(10, sc_core::SC_US));
+  sc_core::sc_start();
+
+  std::printf("sdla MAC-array co-simulation: %s %s, %u vectors per pass, %.0f%% zero lines, activity measured every cycle\n",
+              sdla::to_string(o.precision), o.format == sdla::WeightFormat::dense ? "dense" : "2:4", o.vectors,
+              100 * o.zeros);
+  std::printf("(MAC/s: issued multiplier operations per wall-clock second; TLM: LT, 10 us quantum)\n\n");
+  std::printf("%-7s %-6s %-26s %8s %12s %8s %12s %10s\n", "preset", "shape", "path", "passes", "array cycles",
+              "wall s", "cycles/s", "MAC/s");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& r = runs[i];
+    const std::string shape = std::to_string(r.cfg.atomic_c) + "x" + std::to_string(r.cfg.atomic_k);
+    print_row(r.preset.c_str(), shape, "(a) bare RtlMacCore loop", r.bare);
+    print_row(r.preset.c_str(), shape, "(b) TLM -> RtlMacArray", initiators[i]->figures);
+    std::printf("%-7s %-6s %-26s %56.3f\n", r.preset.c_str(), shape.c_str(), "ratio (b)/(a) cycles/s",
+                initiators[i]->figures.cycles_per_s() / r.bare.cycles_per_s());
+  }
+  return 0;
+}

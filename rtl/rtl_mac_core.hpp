@@ -1,0 +1,102 @@
+/// \file
+/// The verilated sparse MAC array (rtl/sdla_mac_array.sv) behind a plain C++
+/// class: executes MacPass requests clock by clock and measures MacActivity
+/// from the RTL's own registers. No SystemC and no Verilator headers here, so
+/// any TU can use it (the TLM transactor RtlMacArray wraps it).
+///
+///     sdla::RtlMacCore core(cfg);                    // throws if no model of that shape was built
+///     core.execute(pass, /*start_time_ps=*/0);       // pass.psums, .activity, .status
+///
+///     sdla::RtlTraceOptions waves;                   // VCD + GTKWave save file
+///     waves.path = "waves/conv1.vcd";                // also writes waves/conv1.gtkw
+///     waves.first_cycle = 1000; waves.last_cycle = 3000;
+///     sdla::RtlMacCore traced(cfg, waves);
+///
+/// Cycle accounting, equal to the C++ model's (MacDatapath): a pass costs
+/// `columns` weight-load cycles plus one cycle per activation vector
+/// (MacActivity::cycles). After the last vector the core clocks the
+/// pipeline empty (latency() more cycles) to collect the last partial sums;
+/// those drain cycles are neither counted nor allowed to carry activity,
+/// because in the machine they overlap the next pass's weight load.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sdla/config.hpp"
+#include "sdla/mac_pass.hpp"
+
+namespace sdla {
+
+/// Waveform options. With an empty path nothing is traced (and tracing costs
+/// nothing). Timestamps are picoseconds on the simulated time line: cycle c of
+/// a pass starting at start_time_ps drives its inputs at start + c*period
+/// and clocks at start + (c + 1/2)*period, the period coming from
+/// AcceleratorConfig::clock_mhz.
+struct RtlTraceOptions {
+  /// VCD file to write; NAME.gtkw (GTKWave save file with signal groups) is
+  /// written beside NAME.vcd. Empty: no waves.
+  std::string path;
+  /// Cycle window [first_cycle, last_cycle), in array cycles since the core
+  /// was built (the running sum of MacActivity::cycles). A pass's drain
+  /// cycles continue its numbering.
+  std::uint64_t first_cycle = 0;
+  std::uint64_t last_cycle = std::numeric_limits<std::uint64_t>::max();
+  /// What is traced: 1 = the wave view (control and the first lanes,
+  /// multipliers and columns: small, readable); 2 = also every port of the
+  /// array (whole operand banks, zero lines, metadata, issue bits, psums);
+  /// 3 = also its internal pipeline registers; 0 = everything.
+  unsigned depth = 1;
+};
+
+class RtlMacCore {
+ public:
+  /// Picks the verilated model of cfg.atomic_c x cfg.atomic_k; throws
+  /// std::runtime_error naming the shapes that were built if there is none,
+  /// and if the trace file cannot be opened.
+  explicit RtlMacCore(const AcceleratorConfig& cfg, RtlTraceOptions trace = {});
+  ~RtlMacCore();
+  RtlMacCore(const RtlMacCore&) = delete;
+  RtlMacCore& operator=(const RtlMacCore&) = delete;
+
+  /// Runs one pass starting at start_time_ps (used only for wave timestamps).
+  /// Fills pass.psums, pass.activity and pass.status exactly as
+  /// MacDatapath::execute does; a rejected pass (bad_request, bad_metadata)
+  /// clocks nothing and changes no state.
+  void execute(MacPass& pass, std::uint64_t start_time_ps);
+  /// Synchronous reset: operand registers to zero (MacDatapath::reset).
+  void reset();
+
+  /// Pipeline latency: cycles from the edge that captures a vector to its
+  /// partial sums at the outputs (the drain length of a pass).
+  unsigned latency() const;
+  /// Name of the verilated model in use, e.g. "Vsdla_mac_array_full".
+  const std::string& model_name() const;
+  /// Every cycle clocked (reset and drain included), for benchmarks.
+  std::uint64_t clocked_cycles() const;
+  /// Activity the RTL showed during drain cycles since construction; the
+  /// contract is that it stays all zero (checked by the tests).
+  const MacActivity& drain_activity() const;
+
+  /// Contents of the RTL's operand registers, read from the model: the
+  /// activation bank (2*atomic_c bytes) and the weight banks ([atomic_k][atomic_c]
+  /// bytes), in the byte-bank layout of mac_pass.hpp. For tests and debug.
+  struct OperandRegisters {
+    std::vector<std::uint8_t> act;
+    std::vector<std::uint8_t> weight;
+  };
+  OperandRegisters operand_registers() const;
+
+  /// "preset atomic_c x atomic_k" of every model that was built.
+  static std::vector<std::string> built_models();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sdla
