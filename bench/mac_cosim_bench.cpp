@@ -8,7 +8,10 @@
 // every cycle in both. A benchmark prints figures; it asserts nothing.
 //
 //   mac_cosim_bench [--seconds S] [--vectors N] [--int16] [--sparse] [--zeros F] [PRESET...]
+//
+// Bad options exit with status 2 and a message naming the option.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -17,6 +20,8 @@
 #include <tlm>
 #include <tlm_utils/tlm_quantumkeeper.h>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "rtl_mac_array.hpp"
 #include "rtl_mac_core.hpp"
@@ -142,36 +147,45 @@ void print_row(const char* preset, const std::string& shape, const char* path, c
               f.macs_per_s());
 }
 
-int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--seconds S] [--vectors N] [--int16] [--sparse] [--zeros F] [PRESET...]\n", argv0);
-  return 2;
-}
-
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    if (a == "--seconds" || a == "--vectors" || a == "--zeros") {
-      const char* v = next();
-      if (!v) return usage(argv[0]);
-      if (a == "--seconds") o.seconds = std::atof(v);
-      if (a == "--vectors") o.vectors = unsigned(std::atoi(v));
-      if (a == "--zeros") o.zeros = std::atof(v);
-    } else if (a == "--int16") {
-      o.precision = sdla::Precision::int16;
-    } else if (a == "--sparse") {
-      o.format = sdla::WeightFormat::sparse_2_4;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage(argv[0]);
-    } else {
-      o.presets.push_back(a);
-    }
+  CLI::App app{"mac_cosim_bench: speed of the verilated MAC array, bare (RtlMacCore in a C++ loop) and "
+               "co-simulated (RtlMacArray behind a TLM-2.0 LT initiator)."};
+  const CLI::Validator positive(
+      [](std::string& in) -> std::string {
+        std::size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(in, &used);
+        } catch (const std::exception&) {
+        }
+        if (used != in.size() || !(v > 0) || !std::isfinite(v)) return "Value " + in + " is not a positive number";
+        return {};
+      },
+      "POSITIVE");
+  app.add_option("--seconds", o.seconds, "Wall-clock seconds of each bare measurement")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--vectors", o.vectors, "Activation vectors per pass")
+      ->check(CLI::Range(1u, 65536u))
+      ->capture_default_str();
+  app.add_flag("--int16", "int16 operands (default int8)");
+  app.add_flag("--sparse", "2:4 sparse weights (default dense)");
+  app.add_option("--zeros", o.zeros, "Zero-line density of weights and activations")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("PRESET", o.presets, "Presets to measure (default: small full)")
+      ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
+  if (app.count("--int16")) o.precision = sdla::Precision::int16;
+  if (app.count("--sparse")) o.format = sdla::WeightFormat::sparse_2_4;
   if (o.presets.empty()) o.presets = {"small", "full"};
-  if (o.vectors < 1 || o.seconds <= 0 || o.zeros < 0 || o.zeros > 1) return usage(argv[0]);
 
   struct Run {
     std::string preset;

@@ -163,7 +163,7 @@ class Harness {
 
 /// GTKWave save file laid out on the wave view (sdla_mac_wave_view.sv).
 std::string gtkw_text(const std::string& vcd_path, const std::string& model, unsigned atomic_c,
-                      unsigned atomic_k) {
+                      unsigned atomic_k, double period_ps) {
   // Sizes of the view: sdla_mac_array.sv ViewLanes / ViewCols / ViewMults.
   const unsigned lanes = std::min(2 * atomic_c, 8u);
   const unsigned cols = std::min(atomic_k, 4u);
@@ -176,12 +176,22 @@ std::string gtkw_text(const std::string& vcd_path, const std::string& model, uns
     s << "@1000200\n-" << title << "\n";
   };
   // GTKWave trace flags: 28 binary, 22 hex, 24 decimal, 424 signed decimal.
-  auto bit = [&](const std::string& name) { s << "@28\n" << v << name << "\n"; };
+  // Each trace gets an alias that keeps its lane/column/multiplier index
+  // ("lane[3].act" shows as "lane3 act"; GTKWave would cut a dotted alias
+  // back to its leaf), since the leaf names repeat.
+  auto alias = [](const std::string& name) {
+    std::string a;
+    for (char ch : name)
+      if (ch == '.') a += ' ';
+      else if (ch != '[' && ch != ']') a += ch;
+    return "+{" + a + "} ";
+  };
+  auto bit = [&](const std::string& name) { s << "@28\n" << alias(name) << v << name << "\n"; };
   auto hex = [&](const std::string& name, unsigned width) {
-    s << "@22\n" << v << name << "[" << width - 1 << ":0]\n";
+    s << "@22\n" << alias(name) << v << name << "[" << width - 1 << ":0]\n";
   };
   auto dec = [&](const std::string& name, unsigned width, bool is_signed) {
-    s << (is_signed ? "@424\n" : "@24\n") << v << name << "[" << width - 1 << ":0]\n";
+    s << (is_signed ? "@424\n" : "@24\n") << alias(name) << v << name << "[" << width - 1 << ":0]\n";
   };
   auto lane = [](unsigned l) { return "lane[" + std::to_string(l) + "]."; };
   auto col = [](unsigned c) { return "col[" + std::to_string(c) + "]."; };
@@ -193,19 +203,17 @@ std::string gtkw_text(const std::string& vcd_path, const std::string& model, uns
   s << "[*] written by rtl/rtl_mac_core.cpp; signals under TOP.sdla_mac_array.u_view\n";
   s << "[dumpfile] \"" << std::filesystem::absolute(vcd_path).string() << "\"\n";
   s << "[timestart] 0\n[size] 1600 1000\n[pos] -1 -1\n";
+  // Zoom (log2 of picoseconds per pixel, negated) to about 40 clock cycles
+  // across the wave pane; the view opens at the first dumped time.
+  s << "*-" << int(std::lround(std::log2(period_ps))) + 3 << ".000000 -1";
+  for (int i = 0; i < 26; ++i) s << " -1";
+  s << "\n";
   s << "[treeopen] TOP.\n[treeopen] TOP.sdla_mac_array.\n[treeopen] TOP.sdla_mac_array.u_view.\n";
   s << "[sst_width] 260\n[signals_width] 320\n[sst_expanded] 1\n[sst_vpaned_height] 320\n";
   group("control", [&] {
     for (const char* n : {"clk", "rst", "mode_int16", "sparse", "w_load"}) bit(n);
     dec("w_col", kw, false);
     for (const char* n : {"a_valid", "meta_err", "err"}) bit(n);
-  });
-  group("valid", [&] {
-    for (unsigned l = 0; l < lanes; ++l) bit(lane(l) + "valid_in");
-    for (unsigned l = 0; l < lanes; ++l) bit(lane(l) + "vld");
-    for (unsigned c = 0; c < cols; ++c) bit(col(c) + "valid");
-    for (unsigned c = 0; c < cols; ++c)
-      for (unsigned m = 0; m < mults; ++m) bit(mult(c, m) + "issue");
   });
   group("operands", [&] {
     for (unsigned l = 0; l < lanes; ++l) hex(lane(l) + "act", 8);
@@ -223,6 +231,13 @@ std::string gtkw_text(const std::string& vcd_path, const std::string& model, uns
   group("metadata", [&] {
     for (unsigned c = 0; c < cols; ++c)
       for (unsigned m = 0; m < mults; ++m) dec(mult(c, m) + "idx", 2, false);
+  });
+  group("valid", [&] {
+    for (unsigned l = 0; l < lanes; ++l) bit(lane(l) + "valid_in");
+    for (unsigned l = 0; l < lanes; ++l) bit(lane(l) + "vld");
+    for (unsigned c = 0; c < cols; ++c) bit(col(c) + "valid");
+    for (unsigned c = 0; c < cols; ++c)
+      for (unsigned m = 0; m < mults; ++m) bit(mult(c, m) + "issue");
   });
   group("partial sums", [&] {
     bit("psum_valid");
@@ -521,7 +536,7 @@ class HarnessT final : public Harness {
     fs::path gtkw = vcd;
     gtkw.replace_extension(".gtkw");
     std::ofstream out(gtkw);
-    out << gtkw_text(trace.path, model_name, C, K);
+    out << gtkw_text(trace.path, model_name, C, K, period_ps_);
     if (!out) throw std::runtime_error("cannot write GTKWave save file '" + gtkw.string() + "'");
   }
 

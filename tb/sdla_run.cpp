@@ -14,6 +14,7 @@
 #include "io/layer_file.hpp"
 #include "report.hpp"
 #include "testbench.hpp"
+#include "wave_options.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -53,34 +54,11 @@ struct Options {
   bool print_energy_table = false;
 };
 
-/// --vcd, --vcd-window FIRST:LAST and --vcd-depth as trace options.
+/// --vcd, --vcd-window FIRST:LAST and --vcd-depth as trace options
+/// (tb/wave_options.hpp); --vcd traces the RTL, so it needs --mac rtl.
 sdla::RtlTraceOptions waves(const Options& o) {
-  sdla::RtlTraceOptions t;
-  if (o.vcd.empty()) {
-    if (!o.vcd_window.empty()) throw std::invalid_argument("--vcd-window needs --vcd");
-    return t;
-  }
-  if (o.mac != "rtl") throw std::invalid_argument("--vcd traces the RTL: add --mac rtl");
-  t.path = o.vcd;
-  t.depth = o.vcd_depth;
-  if (!o.vcd_window.empty()) {
-    const auto colon = o.vcd_window.find(':');
-    try {
-      std::size_t used = 0;
-      if (colon == std::string::npos) throw std::invalid_argument("no colon");
-      t.first_cycle = std::stoull(o.vcd_window.substr(0, colon), &used);
-      if (used != colon) throw std::invalid_argument("first");
-      const std::string last = o.vcd_window.substr(colon + 1);
-      if (!last.empty()) {
-        t.last_cycle = std::stoull(last, &used);
-        if (used != last.size()) throw std::invalid_argument("last");
-      }
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--vcd-window " + o.vcd_window + ": expected FIRST:LAST array cycles (LAST may be empty)");
-    }
-    if (t.last_cycle <= t.first_cycle) throw std::invalid_argument("--vcd-window " + o.vcd_window + ": LAST must exceed FIRST");
-  }
-  return t;
+  if (!o.vcd.empty() && o.mac != "rtl") throw std::invalid_argument("--vcd traces the RTL: add --mac rtl");
+  return sdla::wave_options(o.vcd, o.vcd_window, o.vcd_depth);
 }
 
 int run(const Options& o) {

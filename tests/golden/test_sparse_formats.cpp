@@ -13,19 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "expect_has.hpp"
 #include "golden/sparse_formats.hpp"
 #include "seed.hpp"
 
 namespace sdla::golden {
 namespace {
-
-::testing::AssertionResult HasSubstrFormat(const char*, const char* needle_expr, const std::string& haystack,
-                                           const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain " << needle_expr << " = \""
-                                       << needle << "\"";
-}
-#define EXPECT_HAS(haystack, needle) EXPECT_PRED_FORMAT2(HasSubstrFormat, haystack, needle)
 
 /// The FormatError message of f(), or a marker when nothing (or something else) is thrown.
 template <class F>

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_has.hpp"
 #include "energy_table.hpp"
 #include "seed.hpp"
 #include "testbench.hpp"
@@ -17,14 +18,6 @@
 
 namespace sdla {
 namespace {
-
-::testing::AssertionResult HasSubstrFormat(const char*, const char* needle_expr, const std::string& haystack,
-                                           const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain " << needle_expr << " = \""
-                                       << needle << "\"";
-}
-#define EXPECT_HAS(haystack, needle) EXPECT_PRED_FORMAT2(HasSubstrFormat, haystack, needle)
 
 std::uint64_t count(const Activity& a, const std::string& component, const std::string& action) {
   auto c = a.find(component);

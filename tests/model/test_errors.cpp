@@ -14,6 +14,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "expect_has.hpp"
 #include "controller.hpp"
 #include "dram.hpp"
 #include "sdla/descriptor.hpp"
@@ -26,14 +27,6 @@ namespace sdla {
 namespace {
 
 using regs::ErrorCode;
-
-::testing::AssertionResult HasSubstrFormat(const char*, const char* needle_expr, const std::string& haystack,
-                                           const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain " << needle_expr << " = \""
-                                       << needle << "\"";
-}
-#define EXPECT_HAS(haystack, needle) EXPECT_PRED_FORMAT2(HasSubstrFormat, haystack, needle)
 
 constexpr std::uint64_t kDram = 1 << 20;  // 1 MiB: every address at or past it is outside DRAM
 

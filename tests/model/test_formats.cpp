@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "expect_has.hpp"
 #include "golden/sparse_formats.hpp"
 #include "host_compiler.hpp"
 #include "sdla/descriptor.hpp"
@@ -25,14 +26,6 @@ namespace sdla {
 namespace {
 
 using regs::ErrorCode;
-
-::testing::AssertionResult HasSubstrFormat(const char*, const char* needle_expr, const std::string& haystack,
-                                           const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain " << needle_expr << " = \""
-                                       << needle << "\"";
-}
-#define EXPECT_HAS(haystack, needle) EXPECT_PRED_FORMAT2(HasSubstrFormat, haystack, needle)
 
 Layer conv(const std::string& name, unsigned C, unsigned H, unsigned W, unsigned K, unsigned R,
            Precision p = Precision::int8) {

@@ -10,21 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_has.hpp"
 #include "host_compiler.hpp"
 #include "sdla/descriptor.hpp"
 #include "seed.hpp"
 
 namespace sdla {
 namespace {
-
-/// EXPECT_HAS(s, x) without gmock.
-::testing::AssertionResult HasSubstrFormat(const char*, const char* needle_expr, const std::string& haystack,
-                                           const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain " << needle_expr << " = \""
-                                       << needle << "\"";
-}
-#define EXPECT_HAS(haystack, needle) EXPECT_PRED_FORMAT2(HasSubstrFormat, haystack, needle)
 
 Layer conv(const std::string& name, unsigned C, unsigned H, unsigned W, unsigned K, unsigned R = 3,
            Precision p = Precision::int8) {

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "expect_has.hpp"
 #include "io/npy.hpp"
 #include "seed.hpp"
 
@@ -31,14 +32,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using sdla::Shape;
 using sdla::Tensor;
-
-::testing::AssertionResult HasSubstrFormat(const char*, const char* needle_expr, const std::string& haystack,
-                                           const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain " << needle_expr << " = \""
-                                       << needle << "\"";
-}
-#define EXPECT_HAS(haystack, needle) EXPECT_PRED_FORMAT2(HasSubstrFormat, haystack, needle)
 
 struct Result {
   int status = -1;

@@ -170,8 +170,12 @@ std::vector<std::string> gtkw_signals(const std::string& path) {
   if (!in) throw std::runtime_error("cannot read " + path);
   std::vector<std::string> out;
   std::string line;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] != '@' && line[0] != '[' && line[0] != '-' && line[0] != '*') out.push_back(line);
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '@' || line[0] == '[' || line[0] == '-' || line[0] == '*') continue;
+    // "+{alias} TOP.signal": the signal is what follows the alias.
+    if (line.rfind("+{", 0) == 0) line = line.substr(line.find("} ") + 2);
+    out.push_back(line);
+  }
   return out;
 }
 

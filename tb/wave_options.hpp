@@ -1,0 +1,21 @@
+/// \file
+/// The waveform options shared by the testbench programs (sdla-run,
+/// sdla-mac-bench): --vcd FILE, --vcd-window FIRST:LAST and --vcd-depth N
+/// turned into RtlTraceOptions, with the same checks and messages everywhere.
+///
+///     sdla::RtlTraceOptions t = sdla::wave_options(vcd, vcd_window, vcd_depth);
+#pragma once
+
+#include <string>
+
+#include "rtl_mac_core.hpp"
+
+namespace sdla {
+
+/// --vcd, --vcd-window FIRST:LAST (array cycles, LAST may be empty) and
+/// --vcd-depth as trace options. An empty `vcd` gives no waves. Throws
+/// std::invalid_argument naming the option: a window without --vcd, a window
+/// that is not FIRST:LAST, LAST not above FIRST, a depth above 3.
+RtlTraceOptions wave_options(const std::string& vcd, const std::string& vcd_window, unsigned vcd_depth);
+
+}  // namespace sdla
