@@ -30,7 +30,7 @@ Activity Accelerator::activity() const {
   a["unified_buffer"] = buffer_.activity();
   a["mac_array"] = sequencer_.mac_activity();
   // Not a unit of its own: the C++ model's count of the passes the array ran.
-  if (!sequencer_.mac_reference_activity().empty()) a[kMacModelComponent] = sequencer_.mac_reference_activity();
+  if (Counters model = sequencer_.mac_reference_activity(); !model.empty()) a[kMacModelComponent] = std::move(model);
   a["accumulator"] = accumulator_.activity();
   a["post_processor"] = post_.activity();
   return a;

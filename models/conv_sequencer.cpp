@@ -8,9 +8,6 @@
 namespace sdla {
 namespace {
 
-const char* const kMacActions[] = {"cycles", "mac_random", "mac_gated", "mac_idle",
-                                   "act_toggles", "weight_toggles", "passes"};
-
 std::int16_t element(const std::uint8_t* atom, unsigned i, Precision p) {
   if (p == Precision::int8) return std::int8_t(atom[i]);
   return std::int16_t(std::uint16_t(atom[2 * i] | atom[2 * i + 1] << 8));
@@ -18,13 +15,17 @@ std::int16_t element(const std::uint8_t* atom, unsigned i, Precision p) {
 
 unsigned round_up(unsigned a, unsigned b) { return (a + b - 1) / b * b; }
 
+Counters counters(const MacActivity& a) {
+  return {{"cycles", a.cycles},           {"mac_random", a.mac_random},   {"mac_gated", a.mac_gated},
+          {"mac_idle", a.mac_idle},       {"act_toggles", a.act_toggles}, {"weight_toggles", a.weight_toggles}};
+}
+
 }  // namespace
 
 ConvSequencer::ConvSequencer(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, Dma& dma,
                              UnifiedBuffer& buffer, Accumulator& acc, PostProcessor& post)
     : sc_module(name), mac_isock("mac_isock"), cfg_(cfg), dma_(dma), buffer_(buffer), acc_(acc), post_(post) {
   mac_isock.bind(*this);
-  for (const char* a : kMacActions) mac_counters_[a] = 0;
   SC_THREAD(loader);
 }
 
@@ -333,19 +334,13 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
           mac_isock->b_transport(pass_, local);
           if (pass_.status != MacStatus::ok)
             throw MacArrayError(fmt::format(
-                "MAC array rejected pass {} of layer '{}' ({})", mac_counters_["passes"], layer_.name,
+                "MAC array rejected pass {} of layer '{}' ({})", passes_, layer_.name,
                 pass_.status == MacStatus::bad_metadata     ? "invalid 2:4 metadata"
                 : pass_.status == MacStatus::model_mismatch ? "RTL and C++ model disagree"
                                                             : "malformed request"));
-          if (pass_.has_reference) count_reference(pass_.reference);
-          const MacActivity& a = pass_.activity;
-          mac_counters_["cycles"] += a.cycles;
-          mac_counters_["mac_random"] += a.mac_random;
-          mac_counters_["mac_gated"] += a.mac_gated;
-          mac_counters_["mac_idle"] += a.mac_idle;
-          mac_counters_["act_toggles"] += a.act_toggles;
-          mac_counters_["weight_toggles"] += a.weight_toggles;
-          ++mac_counters_["passes"];
+          mac_total_ += pass_.activity;
+          if (pass_.has_reference) reference_total_ += pass_.reference;
+          ++passes_;
           acc_.add(group, pass_);
         }
     }
@@ -353,13 +348,14 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
   }
 }
 
-void ConvSequencer::count_reference(const MacActivity& a) {
-  reference_counters_["cycles"] += a.cycles;
-  reference_counters_["mac_random"] += a.mac_random;
-  reference_counters_["mac_gated"] += a.mac_gated;
-  reference_counters_["mac_idle"] += a.mac_idle;
-  reference_counters_["act_toggles"] += a.act_toggles;
-  reference_counters_["weight_toggles"] += a.weight_toggles;
+Counters ConvSequencer::mac_activity() const {
+  Counters c = counters(mac_total_);
+  c["passes"] = passes_;
+  return c;
+}
+
+Counters ConvSequencer::mac_reference_activity() const {
+  return reference_total_ == MacActivity{} ? Counters{} : counters(reference_total_);
 }
 
 void ConvSequencer::write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local) {

@@ -45,10 +45,10 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   /// Most unified-buffer bytes live at once during the last layer.
   std::size_t buffer_peak_bytes() const { return buffer_.peak_bytes(); }
   /// MAC-array activity as the array reported it, plus "passes".
-  const Counters& mac_activity() const { return mac_counters_; }
+  Counters mac_activity() const;
   /// The C++ model's count of the same passes, when the array cross-checks
   /// itself against it (the RTL does); empty otherwise.
-  const Counters& mac_reference_activity() const { return reference_counters_; }
+  Counters mac_reference_activity() const;
 
  private:
   SC_HAS_PROCESS(ConvSequencer);
@@ -59,7 +59,6 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   void fill_weights(const TileStep& s, unsigned slot, unsigned kg, unsigned u, unsigned r, unsigned c);
   void fill_activations(const TileStep& s, unsigned slot, unsigned u, unsigned r, unsigned c);
   void write_outputs(const TileStep& s, unsigned kg, sc_core::sc_time& local);
-  void count_reference(const MacActivity& a);
 
   /// Where a channel atom sits in a buffer slot (offsets from the slot's
   /// base): its values (packed non-zeros when compressed) and its ZVC mask.
@@ -100,7 +99,8 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
   TilePlan plan_;
   MacPass pass_;
   std::vector<std::uint8_t> out_staging_;
-  Counters mac_counters_, reference_counters_;
+  MacActivity mac_total_, reference_total_;
+  std::uint64_t passes_ = 0;
 
   // Double-buffer handshake between the loader process and run_layer.
   sc_core::sc_event start_ev_, ready_ev_, free_ev_, loader_idle_ev_;

@@ -15,6 +15,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "expect_has.hpp"
+#include "layers.hpp"
 #include "controller.hpp"
 #include "dram.hpp"
 #include "sdla/descriptor.hpp"
@@ -31,21 +32,8 @@ using regs::ErrorCode;
 constexpr std::uint64_t kDram = 1 << 20;  // 1 MiB: every address at or past it is outside DRAM
 
 Layer conv(const std::string& name, unsigned C, unsigned H, unsigned W, unsigned K, unsigned R, bool post) {
-  Layer l;
-  l.name = name;
-  l.in_channels = C;
-  l.in_height = H;
-  l.in_width = W;
-  l.out_channels = K;
-  l.kernel_h = l.kernel_w = R;
-  l.pad = {R / 2, R / 2, R / 2, R / 2};
-  if (post) {
-    l.post.enabled = true;
-    l.post.relu = true;
-    l.post.multiplier = {5};
-    l.post.shift = {10};
-  }
-  return l;
+  const Layer l = test::conv_layer(name, C, H, W, K, R);
+  return post ? test::with_post(l, 5, 10) : l;
 }
 
 struct Job {

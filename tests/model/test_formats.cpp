@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "expect_has.hpp"
+#include "layers.hpp"
 #include "golden/sparse_formats.hpp"
 #include "host_compiler.hpp"
 #include "sdla/descriptor.hpp"
@@ -29,25 +30,10 @@ using regs::ErrorCode;
 
 Layer conv(const std::string& name, unsigned C, unsigned H, unsigned W, unsigned K, unsigned R,
            Precision p = Precision::int8) {
-  Layer l;
-  l.name = name;
-  l.precision = p;
-  l.in_channels = C;
-  l.in_height = H;
-  l.in_width = W;
-  l.out_channels = K;
-  l.kernel_h = l.kernel_w = R;
-  l.pad = {R / 2, R / 2, R / 2, R / 2};
-  return l;
+  return test::conv_layer(name, C, H, W, K, R, p);
 }
 
-Layer with_post(Layer l, std::int32_t mult, std::uint8_t shift) {
-  l.post.enabled = true;
-  l.post.relu = true;
-  l.post.multiplier = {mult};
-  l.post.shift = {shift};
-  return l;
-}
+Layer with_post(Layer l, std::int32_t mult, std::uint8_t shift) { return test::with_post(std::move(l), mult, shift); }
 
 std::int64_t max_value(Precision p) { return p == Precision::int8 ? 127 : 32767; }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "expect_has.hpp"
+#include "layers.hpp"
 #include "host_compiler.hpp"
 #include "sdla/descriptor.hpp"
 #include "seed.hpp"
@@ -20,16 +21,7 @@ namespace {
 
 Layer conv(const std::string& name, unsigned C, unsigned H, unsigned W, unsigned K, unsigned R = 3,
            Precision p = Precision::int8) {
-  Layer l;
-  l.name = name;
-  l.precision = p;
-  l.in_channels = C;
-  l.in_height = H;
-  l.in_width = W;
-  l.out_channels = K;
-  l.kernel_h = l.kernel_w = R;
-  l.pad = {R / 2, R / 2, R / 2, R / 2};
-  return l;
+  return test::conv_layer(name, C, H, W, K, R, p);
 }
 
 Layer with_post(Layer l, std::int32_t mult = 3, std::uint8_t shift = 4, bool relu = false) {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "expect_has.hpp"
+#include "program_test.hpp"
 #include "io/npy.hpp"
 #include "seed.hpp"
 
@@ -32,18 +33,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using sdla::Shape;
 using sdla::Tensor;
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // ------------------------------------------------------------ the reference, written here
 
@@ -105,39 +94,15 @@ Tensor<T> reshape(const Tensor<T>& t, Shape shape) {
 
 // ------------------------------------------------------------ the fixture
 
-class SdlaRun : public ::testing::Test {
+class SdlaRun : public sdla::test::ProgramTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "sdla_run_cli_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!HasFailure()) fs::remove_all(dir_, ec);
-    else std::cout << "files kept in " << dir_ << "\n";
-  }
+  SdlaRun() : ProgramTest(SDLA_RUN) {}
 
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  void write_text(const std::string& name, const std::string& text) const { std::ofstream(dir_ / name) << text; }
   template <class T>
   void write_npy(const std::string& name, const Tensor<T>& t) const {
     sdla::npy::write(path(name), t);
   }
-
-  /// Runs sdla-run in the temp dir with `args` (already quoted where needed).
-  Result run(const std::string& args) const {
-    const std::string cmd = "cd '" + dir_.string() + "' && '" SDLA_RUN "' " + args + " >stdout.txt 2>stderr.txt";
-    const int rc = std::system(cmd.c_str());
-    Result r;
-    r.status = rc != -1 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.out = slurp(dir_ / "stdout.txt");
-    r.err = slurp(dir_ / "stderr.txt");
-    return r;
-  }
   json report(const std::string& name) const { return json::parse(slurp(dir_ / name)); }
-
-  fs::path dir_;
 };
 
 std::string layer_json(const std::string& name, const Conv& c, const char* precision, const std::string& post = "") {

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "expect_has.hpp"
+#include "program_test.hpp"
 #include "rtl_test_util.hpp"
 
 #ifndef SDLA_MAC_BENCH
@@ -29,18 +30,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
 
 /// Value changes of some signals of a VCD, by full name
 /// ("TOP.sdla_mac_array.u_view.lane[0].act"): (time, value) in file order,
@@ -106,40 +95,12 @@ std::string value_at(const std::vector<std::pair<std::uint64_t, std::string>>& c
   return v;
 }
 
-class MacBench : public ::testing::Test {
+class MacBench : public sdla::test::ProgramTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "sdla_mac_bench_cli_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!HasFailure()) fs::remove_all(dir_, ec);
-    else std::cout << "files kept in " << dir_ << "\n";
-  }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  /// Runs sdla-mac-bench in the temp dir: stdout through popen, stderr to a file.
-  Result run(const std::string& args) const {
-    const std::string cmd = "cd '" + dir_.string() + "' && '" SDLA_MAC_BENCH "' " + args + " 2>stderr.txt";
-    Result r;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe) return r;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-    const int rc = pclose(pipe);
-    r.status = rc != -1 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.err = slurp(dir_ / "stderr.txt");
-    return r;
-  }
+  MacBench() : ProgramTest(SDLA_MAC_BENCH) {}
 
   /// The replayable seed of this process, as a bench option.
   static std::string seed() { return "--seed " + std::to_string(sdla::test::test_seed()); }
-
-  fs::path dir_;
 };
 
 TEST_F(MacBench, DefaultSmallRunPasses) {
