@@ -140,8 +140,8 @@ sc_core::sc_time ConvSequencer::load_input_unit(const TileStep& s, unsigned u, S
           runs.push_back({desc_.input_addr + atom_index * atom, at, atom});
         }
       }
-  dma_.note_dense("input", std::uint64_t(refs.size()) * atom);
-  const sc_core::sc_time masks_done = dma_.load(runs, buffer_, "input");
+  dma_.note_dense(Stream::input, std::uint64_t(refs.size()) * atom);
+  const sc_core::sc_time masks_done = dma_.load(runs, buffer_, Stream::input);
   if (!plan_.input_zvc) return masks_done;
 
   // The masks size the value transfers: one per granule that holds non-zeros.
@@ -162,7 +162,7 @@ sc_core::sc_time ConvSequencer::load_input_unit(const TileStep& s, unsigned u, S
             first_run = false;
           }
       }
-  return dma_.load(runs, buffer_, "input", masks_done);
+  return dma_.load(runs, buffer_, Stream::input, masks_done);
 }
 
 sc_core::sc_time ConvSequencer::load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
@@ -172,7 +172,7 @@ sc_core::sc_time ConvSequencer::load_weight_chunk(const TileStep& s, unsigned kg
   const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
   // Column atoms before this chunk in DRAM: earlier groups are full (atomic_k columns).
   const std::uint64_t first = std::uint64_t(kg) * cfg_.atomic_k * plan_.units * rs + std::uint64_t(u) * n;
-  dma_.note_dense("weight", n * atom * plan_.unit_atoms);
+  dma_.note_dense(Stream::weight, n * atom * plan_.unit_atoms);
   std::vector<DmaRun> runs;
   if (!plan_.weight_zvc) {
     const std::size_t at = alloc.take(n * atom);
@@ -181,12 +181,12 @@ sc_core::sc_time ConvSequencer::load_weight_chunk(const TileStep& s, unsigned kg
     if (plan_.meta_col_bytes)
       runs.push_back({desc_.weight_meta_addr + first * plan_.meta_col_bytes, alloc.take(n * plan_.meta_col_bytes),
                       n * plan_.meta_col_bytes});
-    return dma_.load(runs, buffer_, "weight");
+    return dma_.load(runs, buffer_, Stream::weight);
   }
   const std::size_t masks = alloc.take(n * plan_.mask_bytes);
   layout.chunk[index] = alloc.offset(masks);
   runs.push_back({desc_.weight_meta_addr + first * plan_.mask_bytes, masks, n * plan_.mask_bytes});
-  const sc_core::sc_time masks_done = dma_.load(runs, buffer_, "weight");
+  const sc_core::sc_time masks_done = dma_.load(runs, buffer_, Stream::weight);
   runs.clear();
   const unsigned eb = element_bytes(layer_.precision);
   layout.zvc_first[index] = layout.zvc_weights.size();
@@ -204,7 +204,7 @@ sc_core::sc_time ConvSequencer::load_weight_chunk(const TileStep& s, unsigned kg
       }
     layout.zvc_weights.push_back(ref);
   }
-  return dma_.load(runs, buffer_, "weight", masks_done);
+  return dma_.load(runs, buffer_, Stream::weight, masks_done);
 }
 
 sc_core::sc_time ConvSequencer::load_step(const TileStep& s, unsigned slot) {
@@ -369,10 +369,10 @@ void ConvSequencer::write_outputs(const TileStep& s, unsigned kg, sc_core::sc_ti
     for (unsigned k = 0; k < cols; ++k)
       post_.emit(kg * cfg_.atomic_k + k, acc_.sum(group, k, v), &out_staging_[(std::size_t(v) * cols + k) * ob]);
   acc_.note_reads(std::uint64_t(s.pixels()) * cols);
-  dma_.note_dense("output", std::uint64_t(s.pixels()) * cols * ob);
+  dma_.note_dense(Stream::output, std::uint64_t(s.pixels()) * cols * ob);
 
   auto write = [&](std::uint64_t addr, const std::uint8_t* data, std::size_t len) {
-    const sc_core::sc_time done = dma_.write(addr, data, len, "output", local);
+    const sc_core::sc_time done = dma_.write(addr, data, len, Stream::output, local);
     writes_done_ = std::max(writes_done_, sc_core::sc_time_stamp() + done);
   };
   if (desc_.output_zvc()) {

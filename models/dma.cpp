@@ -8,15 +8,11 @@ namespace sdla {
 
 Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
     : sc_module(name), mem_isock("mem_isock"), cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
-  for (const char* c : {"read_bytes", "write_bytes", "requests"}) counters_[c] = 0;
-  for (const char* t : {"input", "weight", "output", "param"}) {
-    counters_[std::string(t) + "_bytes"] = 0;
-    counters_[std::string(t) + "_dense_bytes"] = 0;
-  }
+
 }
 
 sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                               sc_core::sc_time issue, const char* tensor) {
+                               sc_core::sc_time issue, Stream tensor) {
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(dram);
@@ -32,13 +28,13 @@ sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::ui
     throw DmaError(fmt::format("{}: {} of {} bytes at DRAM address {:#x} failed: {}", name(),
                                cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, dram,
                                gp.get_response_string()));
-  counters_[cmd == tlm::TLM_READ_COMMAND ? "read_bytes" : "write_bytes"] += len;
-  counters_[std::string(tensor) + "_bytes"] += len;
-  ++counters_["requests"];
+  (cmd == tlm::TLM_READ_COMMAND ? read_bytes_ : write_bytes_) += len;
+  moved_[int(tensor)] += len;
+  ++requests_;
   return delay;
 }
 
-sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, const char* tensor,
+sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, Stream tensor,
                            sc_core::sc_time offset) {
   // Merge runs that continue each other in both DRAM and the buffer.
   std::size_t n = 0;
@@ -63,13 +59,23 @@ sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, con
 }
 
 sc_core::sc_time Dma::read(std::uint64_t dram, std::uint8_t* dst, std::size_t len) {
-  note_dense("param", len);
-  return transfer(tlm::TLM_READ_COMMAND, dram, dst, len, sc_core::SC_ZERO_TIME, "param");
+  note_dense(Stream::param, len);
+  return transfer(tlm::TLM_READ_COMMAND, dram, dst, len, sc_core::SC_ZERO_TIME, Stream::param);
 }
 
-sc_core::sc_time Dma::write(std::uint64_t dram, const std::uint8_t* src, std::size_t len, const char* tensor,
+sc_core::sc_time Dma::write(std::uint64_t dram, const std::uint8_t* src, std::size_t len, Stream tensor,
                             sc_core::sc_time offset) {
   return transfer(tlm::TLM_WRITE_COMMAND, dram, const_cast<std::uint8_t*>(src), len, offset, tensor);
+}
+
+Counters Dma::activity() const {
+  Counters c{{"read_bytes", read_bytes_}, {"write_bytes", write_bytes_}, {"requests", requests_}};
+  const char* const names[] = {"input", "weight", "output", "param"};
+  for (int t = 0; t < 4; ++t) {
+    c[std::string(names[t]) + "_bytes"] = moved_[t];
+    c[std::string(names[t]) + "_dense_bytes"] = dense_[t];
+  }
+  return c;
 }
 
 }  // namespace sdla

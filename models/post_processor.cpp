@@ -4,10 +4,7 @@
 
 namespace sdla {
 
-PostProcessor::PostProcessor(const sc_core::sc_module_name& name) : sc_module(name) {
-  counters_["elements"] = 0;
-  counters_["requantize"] = 0;
-}
+PostProcessor::PostProcessor(const sc_core::sc_module_name& name) : sc_module(name) {}
 
 void PostProcessor::configure(const Layer& layer, std::vector<std::int32_t> bias) {
   layer_ = layer;
@@ -24,9 +21,9 @@ void PostProcessor::emit(unsigned k, std::int64_t acc, std::uint8_t* dst) {
     // The arithmetic rule is the one the golden reference defines.
     v = golden::requantize(acc + bias_[k], layer_.post.multiplier_for(k), layer_.post.shift_for(k),
                            layer_.post.relu, lo_, hi_);
-    ++counters_["requantize"];
+    ++requantized_;
   }
-  ++counters_["elements"];
+  ++elements_;
   for (unsigned b = 0; b < out_bytes_; ++b) dst[b] = std::uint8_t(std::uint64_t(v) >> (8 * b));
 }
 

@@ -27,14 +27,14 @@ class PostProcessor : public sc_core::sc_module {
   /// Encodes the output element of channel k with sum `acc` at `dst` (little-endian).
   void emit(unsigned k, std::int64_t acc, std::uint8_t* dst);
   /// Counters: "elements" (outputs produced), "requantize" (of those, post-processed).
-  const Counters& activity() const { return counters_; }
+  Counters activity() const { return {{"elements", elements_}, {"requantize", requantized_}}; }
 
  private:
   Layer layer_;
   std::vector<std::int32_t> bias_;
   unsigned out_bytes_ = 4;
   std::int64_t lo_ = 0, hi_ = 0;
-  Counters counters_;
+  std::uint64_t elements_ = 0, requantized_ = 0;
 };
 
 }  // namespace sdla

@@ -9,10 +9,7 @@
 namespace sdla {
 
 UnifiedBuffer::UnifiedBuffer(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
-    : sc_module(name), mem_(cfg.buffer_bytes(), 0) {
-  counters_["read_bytes"] = 0;
-  counters_["write_bytes"] = 0;
-}
+    : sc_module(name), mem_(cfg.buffer_bytes(), 0) {}
 
 void UnifiedBuffer::check(std::size_t addr, std::size_t len, const char* what) const {
   if (addr > mem_.size() || len > mem_.size() - addr)
@@ -23,12 +20,12 @@ void UnifiedBuffer::check(std::size_t addr, std::size_t len, const char* what) c
 void UnifiedBuffer::write(std::size_t addr, const std::uint8_t* data, std::size_t len) {
   check(addr, len, "write");
   std::memcpy(mem_.data() + addr, data, len);
-  counters_["write_bytes"] += len;
+  write_bytes_ += len;
 }
 
 const std::uint8_t* UnifiedBuffer::read(std::size_t addr, std::size_t len) {
   check(addr, len, "read");
-  counters_["read_bytes"] += len;
+  read_bytes_ += len;
   return mem_.data() + addr;
 }
 

@@ -30,7 +30,7 @@ class UnifiedBuffer : public sc_core::sc_module {
     return mem_.data() + addr;
   }
   /// Counters: "read_bytes", "write_bytes".
-  const Counters& activity() const { return counters_; }
+  Counters activity() const { return {{"read_bytes", read_bytes_}, {"write_bytes", write_bytes_}}; }
   /// Record that `bytes` of the buffer hold live data; peak_bytes() is the
   /// high-water mark since reset_peak().
   void note_occupancy(std::size_t bytes) { peak_ = bytes > peak_ ? bytes : peak_; }
@@ -40,7 +40,7 @@ class UnifiedBuffer : public sc_core::sc_module {
  private:
   void check(std::size_t addr, std::size_t len, const char* what) const;
   std::vector<std::uint8_t> mem_;
-  Counters counters_;
+  std::uint64_t read_bytes_ = 0, write_bytes_ = 0;
   std::size_t peak_ = 0;
 };
 
