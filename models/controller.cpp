@@ -174,6 +174,7 @@ void Controller::run_chain() {
       throw RunError(regs::ErrorCode::invalid_layer, fmt::format("descriptor {} at {:#x}: {}", index, addr, e.what()));
     }
     layer.name = fmt::format("layer{}", index);
+    check_extents(layer, d);
     std::vector<std::int32_t> bias;
     load_post_parameters(layer, d, bias);
     post_.configure(layer, std::move(bias));
@@ -189,6 +190,32 @@ void Controller::run_chain() {
     ++layers_done_;
     addr = d.next;
   }
+}
+
+void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
+  // Every tensor must end below 2^64: a region that wraps around would pass
+  // the memory's own bounds check with the wrong bytes.
+  const std::uint64_t lanes = cfg_.lanes(l.precision), atom = cfg_.atom_bytes();
+  const std::uint64_t atoms = (l.in_channels + lanes - 1) / lanes, rs = std::uint64_t(l.kernel_h) * l.kernel_w;
+  const std::uint64_t pixels_in = std::uint64_t(l.in_height) * l.in_width;
+  const std::uint64_t pixels_out = std::uint64_t(l.out_height()) * l.out_width();
+  const std::uint64_t out_atoms = (l.out_channels + lanes - 1) / lanes;
+  const std::uint64_t out_element = l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision);
+  const struct {
+    const char* what;
+    std::uint64_t addr, bytes;
+  } regions[] = {
+      {"input", d.input_addr, pixels_in * atoms * atom},
+      {"weights", d.weight_addr, std::uint64_t(l.out_channels) * atoms * rs * atom},
+      {"output", d.output_addr, pixels_out * out_atoms * lanes * out_element},
+      {"bias", d.bias_addr, std::uint64_t(l.out_channels) * 4},
+      {"multipliers", d.multiplier_addr, std::uint64_t(l.out_channels) * 4},
+  };
+  for (const auto& r : regions)
+    if (r.addr > ~std::uint64_t(0) - r.bytes)
+      throw RunError(regs::ErrorCode::invalid_layer,
+                     fmt::format("{}: {} region of {} bytes at {:#x} wraps past the end of the address space", l.name,
+                                 r.what, r.bytes, r.addr));
 }
 
 void Controller::load_post_parameters(Layer& layer, const LayerDescriptor& d, std::vector<std::int32_t>& bias) {

@@ -54,6 +54,7 @@ class Controller : public sc_core::sc_module {
   void csb_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   void run();
   void run_chain();
+  void check_extents(const Layer& layer, const LayerDescriptor& d) const;
   void load_post_parameters(Layer& layer, const LayerDescriptor& d, std::vector<std::int32_t>& bias);
   void update_irq() { irq_ev_.notify(sc_core::SC_ZERO_TIME); }
   void drive_irq() { irq.write((irq_status_ & irq_mask_) != 0); }  // the signal's one driver

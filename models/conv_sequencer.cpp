@@ -118,6 +118,16 @@ class ConvSequencer::SlotAllocator {
   const std::string& layer_;
 };
 
+void ConvSequencer::check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t dram) const {
+  // A granule smaller than 8 elements leaves the high mask bits unused; a set one is malformed data.
+  const unsigned spare = 0xFFu & ~((1u << plan_.granule) - 1);
+  for (std::size_t i = 0; i < n; ++i)
+    if (masks[i] & spare)
+      throw DmaError(fmt::format("layer '{}': ZVC mask byte {:#04x} at DRAM address {:#x} marks elements beyond its "
+                                 "granule of {}",
+                                 layer_.name, masks[i], dram + i, plan_.granule));
+}
+
 sc_core::sc_time ConvSequencer::load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc,
                                                 SlotLayout& layout) {
   const std::size_t atom = plan_.atom_bytes, cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
@@ -153,6 +163,7 @@ sc_core::sc_time ConvSequencer::load_input_unit(const TileStep& s, unsigned u, S
         const std::uint64_t atom_index = (std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first + j;
         AtomRef& ref = *refs[i];
         const std::uint8_t* mask = buffer_.peek(slot_base_ + ref.mask, plan_.mask_bytes);
+        check_masks(mask, plan_.mask_bytes, desc_.input_mask_addr + atom_index * plan_.mask_bytes);
         ref.values = alloc.offset(alloc.take(0));
         bool first_run = true;  // an atom's granules are one gather request
         for (unsigned g = 0; g < plan_.mask_bytes; ++g)
@@ -191,6 +202,7 @@ sc_core::sc_time ConvSequencer::load_weight_chunk(const TileStep& s, unsigned kg
   const unsigned eb = element_bytes(layer_.precision);
   layout.zvc_first[index] = layout.zvc_weights.size();
   const std::uint8_t* mask = buffer_.peek(masks, n * plan_.mask_bytes);
+  check_masks(mask, n * plan_.mask_bytes, desc_.weight_meta_addr + first * plan_.mask_bytes);
   for (std::size_t col = 0; col < n; ++col) {
     AtomRef ref;
     ref.mask = alloc.offset(masks + col * plan_.mask_bytes);
@@ -344,7 +356,14 @@ void ConvSequencer::compute_step(const TileStep& s, unsigned slot, sc_core::sc_t
           acc_.add(group, pass_);
         }
     }
-    if (s.last_c) write_outputs(s, kg, local);
+    if (s.last_c) {
+      // Catch up with the array before writing: the DRAM serves requests in
+      // the order they arrive, and a write booked ahead in time would queue
+      // the loader's next reads behind it.
+      wait(local);
+      local = sc_core::SC_ZERO_TIME;
+      write_outputs(s, kg, local);
+    }
   }
 }
 

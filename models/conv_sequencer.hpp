@@ -75,6 +75,8 @@ class ConvSequencer : public sc_core::sc_module, public MacArrayBwIf {
     std::vector<AtomRef> zvc_weights;    ///< ZVC weights: [group][unit][kernel position][column]
   };
   class SlotAllocator;
+  /// Throws DmaError when a ZVC mask marks elements beyond its granule.
+  void check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t dram) const;
   sc_core::sc_time load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout);
   sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
                                      SlotLayout& layout);

@@ -66,6 +66,10 @@ Layer LayerDescriptor::layer() const {
     throw LayerError("descriptor formats byte " + std::to_string(formats) + " is not a valid combination");
   if (precision > std::uint8_t(Precision::int16))
     throw LayerError("descriptor precision " + std::to_string(precision) + " unknown");
+  if (input_zvc() && input_mask_addr == 0) throw LayerError("descriptor: ZVC input without a mask address");
+  if (output_zvc() && output_mask_addr == 0) throw LayerError("descriptor: ZVC output without a mask address");
+  if (weight_format() != TensorFormat::dense && weight_meta_addr == 0)
+    throw LayerError("descriptor: compressed weights without a metadata address");
   Layer l;
   l.op = Op(op);
   l.precision = Precision(precision);

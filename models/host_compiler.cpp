@@ -173,6 +173,14 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
       throw LayerError(fmt::format("layer '{}': bias has shape {}, the layer needs [{}]", l.name,
                                    to_string(operands[i].bias.shape()), l.out_channels));
     check_range(l, operands[i].weights, "weight");
+    // The image is built in host memory: refuse what no host could hold.
+    const std::uint64_t image = (std::uint64_t(l.in_height) * l.in_width * l.in_channels +
+                                 std::uint64_t(l.out_channels) * l.in_channels * l.kernel_h * l.kernel_w) * 2 +
+                                std::uint64_t(l.out_height()) * l.out_width() * l.out_channels * 8;
+    if (image > (std::uint64_t(1) << 36))
+      throw LayerError(fmt::format("layer '{}': its DRAM image would take about {} GiB, more than the 64 GiB the "
+                                   "host compiler builds",
+                                   l.name, image >> 30));
 
     CompiledLayer cl;
     cl.layer = l;

@@ -77,11 +77,12 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
     return std::size_t(std::ceil(double(std::min<std::size_t>(l.out_channels, std::size_t(kb) * cfg.atomic_k)) * cb *
                                  rs * plan.block_col_bytes()));
   };
-  // A compressed window's fill is bounded by its rows' only when it spans their full width.
+  // A compressed window's fill is bounded by its rows' only when it spans
+  // the whole input row (the hint is per row of width W).
   auto window_bytes = [&](unsigned rows, unsigned cols, unsigned cb) {
     const std::size_t in_rows = std::min<std::size_t>(l.in_height, std::size_t(rows - 1) * l.stride_h + l.kernel_h);
     const std::size_t in_cols = std::min<std::size_t>(l.in_width, std::size_t(cols - 1) * l.stride_w + l.kernel_w);
-    const double fill = cols == Q ? plan.input_fill : 1.0;
+    const double fill = in_cols == l.in_width ? plan.input_fill : 1.0;
     return std::size_t(std::ceil(double(in_rows * in_cols * cb) * plan.unit_bytes(fill)));
   };
 

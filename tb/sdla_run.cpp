@@ -100,8 +100,10 @@ int run(const Options& o) {
 
   const nlohmann::json report = make_report({&cfg, tb.mac_array().source(), &outcome, exact, &energy});
   if (!o.report.empty()) {
-    std::ofstream(o.report) << report.dump(2) << '\n';
-    if (!std::ofstream(o.report, std::ios::app)) throw std::runtime_error(o.report + ": cannot write report");
+    std::ofstream out(o.report);
+    out << report.dump(2) << '\n';
+    out.close();
+    if (!out) throw std::runtime_error(o.report + ": cannot write report");
   }
   print_summary(std::cout, report);
   if (!o.output.empty() && !outcome.outputs.empty())

@@ -200,7 +200,8 @@ TEST(Errors, TensorAddressesOutsideDramAreDmaErrors) {
   const std::vector<std::pair<P, Expected>> cases{
       {[](LayerDescriptor& d) { d.input_addr = kDram; }, {"input", ErrorCode::dma_error, hex(kDram)}},
       {[](LayerDescriptor& d) { d.input_addr = kDram - 100; }, {"input straddling", ErrorCode::dma_error, "DRAM"}},
-      {[](LayerDescriptor& d) { d.input_addr = ~std::uint64_t(0) - 64; }, {"input at 2^64", ErrorCode::dma_error, "DRAM"}},
+      // A region that would wrap past 2^64 is refused before any DMA.
+      {[](LayerDescriptor& d) { d.input_addr = ~std::uint64_t(0) - 64; }, {"input at 2^64", ErrorCode::invalid_layer, "wraps"}},
       {[](LayerDescriptor& d) { d.weight_addr = kDram + 0x40; }, {"weights", ErrorCode::dma_error, hex(kDram + 0x40)}},
       {[](LayerDescriptor& d) { d.weight_addr = std::uint64_t(1) << 40; }, {"weights 1 TiB", ErrorCode::dma_error, hex(std::uint64_t(1) << 40)}},
       {[](LayerDescriptor& d) { d.output_addr = kDram + 0x100; }, {"output", ErrorCode::dma_error, "write"}},

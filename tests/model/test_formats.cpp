@@ -330,11 +330,19 @@ TEST(FormatErrors, TwoFourLayerWithNonTwoFourWeightsIsRejectedByTheCompiler) {
 }
 
 TEST(FormatErrors, DescriptorLayerRejectsUnknownFormatBits) {
-  const LayerDescriptor good = LayerDescriptor::from_layer(conv("x", 4, 5, 5, 3, 3));
+  LayerDescriptor good = LayerDescriptor::from_layer(conv("x", 4, 5, 5, 3, 3));
+  good.weight_meta_addr = good.input_mask_addr = good.output_mask_addr = 0x1000;
   for (std::uint8_t f : {0, 1, 2, 4, 8, 0xE}) {
     LayerDescriptor d = good;
     d.formats = f;
     EXPECT_NO_THROW(d.layer()) << "formats " << int(f);
+  }
+  // A compressed tensor needs the address of its masks or metadata.
+  for (std::uint8_t f : {1, 2, 4, 8}) {
+    LayerDescriptor d = good;
+    d.formats = f;
+    d.weight_meta_addr = d.input_mask_addr = d.output_mask_addr = 0;
+    EXPECT_THROW(d.layer(), LayerError) << "formats " << int(f);
   }
   for (std::uint8_t f : {0x3, 0x10, 0x40, 0x80, 0xF0, 0x1F}) {
     LayerDescriptor d = good;

@@ -103,6 +103,44 @@ TEST(Sparsity, EnergyFallsWithDensity) {
   EXPECT_EQ(count(outs[0], "mac_array", "cycles"), count(outs[5], "mac_array", "cycles"));
 }
 
+// Stride 2 without padding leaves the input's last column unread: the window
+// is narrower than a row, so the per-row fill hint does not bound it.
+TEST(Sparsity, ZvcWindowNarrowerThanItsRow) {
+  Layer l;
+  l.name = "narrow";
+  l.in_channels = 64; l.in_height = 205; l.in_width = 10; l.out_channels = 8;
+  l.kernel_h = l.kernel_w = 3; l.stride_h = l.stride_w = 2;
+  l.activation_format = TensorFormat::zvc;
+  Workload w = generate_workload({l}, 9);
+  for (unsigned c = 0; c < 64; ++c)
+    for (unsigned h = 0; h < 205; ++h) w.input.at({c, h, 9}) = 0;  // the unread column is all zeros
+  run_all("small", {w});
+}
+
+// int16 on the small preset has 4-element granules: a mask byte with a high
+// bit set is malformed data, reported as an error, never decoded.
+TEST(Sparsity, MaskBitsBeyondTheGranuleAreAnError) {
+  Layer l;
+  l.name = "g4";
+  l.precision = Precision::int16;
+  l.in_channels = 8; l.in_height = l.in_width = 4; l.out_channels = 8;
+  l.activation_format = TensorFormat::zvc;
+  const Workload w = generate_workload({l}, 10);
+  const auto cfg = AcceleratorConfig::preset("small");
+  Program prog = compile_network(cfg, w.layers, w.input, w.operands);
+  std::uint64_t masks = 0;
+  for (const auto& seg : prog.segments)
+    if (seg.addr == prog.entry) masks = LayerDescriptor::decode(seg.bytes.data()).input_mask_addr;
+  ASSERT_NE(masks, 0u);
+  for (auto& seg : prog.segments)
+    if (seg.addr == masks) seg.bytes[0] |= 0x10;
+  Testbench tb("tb", {cfg, "model", prog.end, {}, true});
+  const RunOutcome out = tb.run({prog}).front();
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.error, regs::ErrorCode::dma_error);
+  EXPECT_NE(out.message.find("beyond its granule"), std::string::npos) << out.message;
+}
+
 /// Multiplier-cycles with a zero operand, counted from the tensors: every
 /// (k, c, r, s, p, q) of a dense layer is one issued multiplier-cycle.
 std::pair<std::uint64_t, std::uint64_t> zero_operand_macs(const Workload& w) {

@@ -99,6 +99,14 @@ TEST(Timing, FullyConnectedIsBoundByDramBandwidthOnSmall) {
   EXPECT_LT(double(f.cycles), 1.1 * dram_cycles);
 }
 
+// Several steps (the 56x56 window does not fit at once): output writes must
+// not hold up the loader's next step, or double buffering is lost.
+TEST(Timing, MultiStepConvKeepsDoubleBuffering) {
+  const Figures f = run("full", conv3x3(64, 56, 64, Precision::int8));
+  EXPECT_GT(f.utilization, 0.85);
+  EXPECT_GT(double(f.mac_cycles) / double(f.cycles), 0.90);
+}
+
 TEST(Timing, ComputeBoundConvOnSmall) {
   const Figures f = run("small", conv3x3(64, 28, 64, Precision::int8));
   EXPECT_GT(f.utilization, 0.75);
