@@ -9,8 +9,6 @@ namespace sdla {
 
 Accumulator::Accumulator(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
     : sc_module(name), bytes_(cfg.accumulator_bytes), atomic_k_(cfg.atomic_k) {
-  counters_["add"] = 0;
-  counters_["read"] = 0;
 }
 
 void Accumulator::shape(unsigned groups, unsigned pixels, Precision p) {
@@ -31,7 +29,7 @@ void Accumulator::add(unsigned group, const MacPass& pass) {
     std::int64_t* dst = &sums_[(std::size_t(group) * atomic_k_ + k) * pixels_];
     for (unsigned v = 0; v < pass.vectors; ++v) dst[v] += pass.psum(v, k);
   }
-  counters_["add"] += std::uint64_t(pass.columns) * pass.vectors;
+  adds_ += std::uint64_t(pass.columns) * pass.vectors;
 }
 
 }  // namespace sdla

@@ -3,7 +3,7 @@
 /// into the running totals of a tile's output pixels, across channel atoms
 /// and kernel positions (and across channel blocks when a layer's channels
 /// do not fit the buffer at once). Sums are exact: the layer rules bound
-/// them to int32 for int8 and the 48 bits of an int64 lane for int16.
+/// C*R*S so that they fit int32 for int8 and int64 for int16.
 #pragma once
 
 #include <cstdint>
@@ -33,16 +33,16 @@ class Accumulator : public sc_core::sc_module {
     return sums_[(std::size_t(group) * atomic_k_ + col) * pixels_ + pixel];
   }
   /// Records that `n` finished sums were drained to the post-processor.
-  void note_reads(std::uint64_t n) { counters_["read"] += n; }
+  void note_reads(std::uint64_t n) { reads_ += n; }
   /// Counters: "add" (partial sums added), "read" (sums drained).
-  const Counters& activity() const { return counters_; }
+  Counters activity() const { return {{"add", adds_}, {"read", reads_}}; }
 
  private:
   std::size_t bytes_;
   unsigned atomic_k_;
   unsigned pixels_ = 0;
   std::vector<std::int64_t> sums_;  // [group][column][pixel]
-  Counters counters_;
+  std::uint64_t adds_ = 0, reads_ = 0;
 };
 
 }  // namespace sdla

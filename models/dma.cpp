@@ -12,7 +12,7 @@ Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
 }
 
 sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                               sc_core::sc_time issue, Stream tensor) {
+                               sc_core::sc_time issue, Stream tensor, bool gather) {
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(dram);
@@ -30,7 +30,7 @@ sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::ui
                                gp.get_response_string()));
   (cmd == tlm::TLM_READ_COMMAND ? read_bytes_ : write_bytes_) += len;
   moved_[int(tensor)] += len;
-  ++requests_;
+  if (!gather) ++requests_;
   return delay;
 }
 
@@ -52,7 +52,7 @@ sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, Str
     const DmaRun& run = runs[i];
     if (i && !run.gather) issue += cycle_;  // one request per cycle
     staging_.resize(run.len);
-    done = std::max(done, transfer(tlm::TLM_READ_COMMAND, run.dram, staging_.data(), run.len, issue, tensor));
+    done = std::max(done, transfer(tlm::TLM_READ_COMMAND, run.dram, staging_.data(), run.len, issue, tensor, run.gather));
     buffer.write(run.buffer, staging_.data(), run.len);
   }
   return done;

@@ -63,8 +63,9 @@ class Dma : public sc_core::sc_module {
   Counters activity() const;
 
  private:
+  /// `gather`: the transfer continues the previous request's gather list.
   sc_core::sc_time transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                            sc_core::sc_time issue, Stream tensor);
+                            sc_core::sc_time issue, Stream tensor, bool gather = false);
   sc_core::sc_time cycle_;
   std::vector<std::uint8_t> staging_;
   std::uint64_t read_bytes_ = 0, write_bytes_ = 0, requests_ = 0;

@@ -17,8 +17,6 @@ Dram::Dram(const sc_core::sc_module_name& name, std::uint64_t bytes, const Accel
       latency_cycles_(cfg.dram_latency_cycles) {
   tsock.register_b_transport(this, &Dram::b_transport);
   tsock.register_transport_dbg(this, &Dram::transport_dbg);
-  counters_["read_bytes"] = 0;
-  counters_["write_bytes"] = 0;
 }
 
 void Dram::load(std::uint64_t addr, const std::uint8_t* data, std::size_t len) {
@@ -57,7 +55,7 @@ bool Dram::access(tlm::tlm_generic_payload& gp) {
 void Dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   if (!access(gp) || gp.get_command() == tlm::TLM_IGNORE_COMMAND) return;
   const std::size_t len = gp.get_data_length();
-  counters_[gp.is_read() ? "read_bytes" : "write_bytes"] += len;
+  (gp.is_read() ? read_bytes_ : write_bytes_) += len;
   // The request reaches the bus at now + delay, waits for it to be free, then
   // streams its bytes; the data is complete one latency after that.
   const sc_core::sc_time arrive = sc_core::sc_time_stamp() + delay;

@@ -31,7 +31,7 @@ class Dram : public sc_core::sc_module {
   void load(std::uint64_t addr, const std::uint8_t* data, std::size_t len);
   void dump(std::uint64_t addr, std::uint8_t* data, std::size_t len) const;
   /// Counters: "read_bytes", "write_bytes".
-  const Counters& activity() const { return counters_; }
+  Counters activity() const { return {{"read_bytes", read_bytes_}, {"write_bytes", write_bytes_}}; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -42,7 +42,7 @@ class Dram : public sc_core::sc_module {
   sc_core::sc_time cycle_;
   unsigned bytes_per_cycle_, latency_cycles_;
   sc_core::sc_time bus_free_ = sc_core::SC_ZERO_TIME;  // when the data bus is next idle
-  Counters counters_;
+  std::uint64_t read_bytes_ = 0, write_bytes_ = 0;
 };
 
 }  // namespace sdla

@@ -194,7 +194,7 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
                                      to_string(input.shape()), to_string(want_x)));
       check_range(l, input, "input");
       if (l.activation_format == TensorFormat::zvc) {
-        const unsigned G = std::min(8u, lanes), atoms = (l.in_channels + lanes - 1) / lanes;
+        const unsigned G = zvc_granule(lanes), atoms = (l.in_channels + lanes - 1) / lanes;
         ZvcPlane z = zvc_pack(pack_feature(l, input, lanes), element_bytes(l.precision), G);
         // Fill per input row and channel atom: what bounds a full-width window.
         const std::size_t per_atom = lanes / G, per_pixel = std::size_t(atoms) * per_atom;
@@ -219,7 +219,7 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
       if (l.activation_format == TensorFormat::zvc) {
         // The previous layer writes its output compressed for this one.
         CompiledLayer& p_out = prog.layers.back();
-        p_out.output_mask_bytes = p_out.output_bytes / p_out.output_element_bytes / std::min(8u, lanes);
+        p_out.output_mask_bytes = p_out.output_bytes / p_out.output_element_bytes / zvc_granule(lanes);
         p_out.output_mask = place(std::vector<std::uint8_t>(p_out.output_mask_bytes, 0));  // zeroed: padded granules are never written
         descs.back().formats |= LayerDescriptor::FORMAT_OUTPUT_ZVC;
         descs.back().output_mask_addr = p_out.output_mask;
@@ -240,7 +240,7 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
       cl.weights = place(std::move(values));
       d.weight_meta_addr = place(std::move(meta));
     } else if (l.weight_format == TensorFormat::zvc) {
-      const unsigned G = std::min(8u, lanes), atoms = (l.in_channels + lanes - 1) / lanes;
+      const unsigned G = zvc_granule(lanes), atoms = (l.in_channels + lanes - 1) / lanes;
       ZvcPlane z = zvc_pack(pack_weights(l, cfg, operands[i].weights), element_bytes(l.precision), G);
       // Fill per chunk (group, channel atom): what a step loads at once.
       const std::size_t rs = std::size_t(l.kernel_h) * l.kernel_w, per_col = lanes / G;
@@ -297,7 +297,7 @@ Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<st
   const unsigned kp = round_up(K, cl.channel_pad), eb = cl.output_element_bytes;
   if (bytes.size() < cl.output_bytes)
     throw LayerError(fmt::format("layer '{}': {} output bytes, expected {}", l.name, bytes.size(), cl.output_bytes));
-  const unsigned G = std::min(8u, cl.channel_pad);
+  const unsigned G = zvc_granule(cl.channel_pad);
   if (!masks.empty() && masks.size() < bytes.size() / eb / G)
     throw LayerError(fmt::format("layer '{}': {} output mask bytes, expected {}", l.name, masks.size(),
                                  bytes.size() / eb / G));

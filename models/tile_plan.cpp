@@ -1,5 +1,7 @@
 #include "tile_plan.hpp"
 
+#include "sdla/descriptor.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -61,7 +63,7 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
   plan.unit_atoms = sparse ? 2 : 1;
   plan.units = ceil_div(plan.in_atoms, plan.unit_atoms);
   plan.meta_col_bytes = sparse ? (plan.lanes + 3) / 4 : 0;
-  plan.granule = std::min(8u, plan.lanes);
+  plan.granule = zvc_granule(plan.lanes);
   plan.mask_bytes = plan.lanes / plan.granule;
   plan.input_zvc = l.activation_format == TensorFormat::zvc;
   plan.weight_zvc = l.weight_format == TensorFormat::zvc;

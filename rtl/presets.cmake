@@ -27,9 +27,13 @@ function(sdla_read_presets prefix)
     if(name IN_LIST names)
       message(FATAL_ERROR "${SDLA_PRESETS_DEF}: preset '${name}' defined twice")
     endif()
-    math(EXPR c_odd "${c} % 2")
-    if(c LESS 2 OR c_odd OR k LESS 1)
-      message(FATAL_ERROR "${SDLA_PRESETS_DEF}: preset '${name}': atomic_c must be even and >= 2, atomic_k >= 1")
+    # The rules of AcceleratorConfig::validate (models/config.cpp), checked before verilating.
+    math(EXPR c_mod8 "${c} % 8")
+    math(EXPR c_mod16 "${c} % 16")
+    math(EXPR k_mod "${k} % 8")  # min(8, atomic_c) is 8 once atomic_c >= 8
+    if(c LESS 8 OR c_mod8 OR (c GREATER 16 AND c_mod16) OR k LESS 1 OR k_mod)
+      message(FATAL_ERROR "${SDLA_PRESETS_DEF}: preset '${name}': atomic_c must be a multiple of 8 (of 16 above 16) "
+                          "and atomic_k a multiple of min(8, atomic_c)")
     endif()
     list(APPEND names "${name}")
     set(${prefix}_${name}_C "${c}" PARENT_SCOPE)

@@ -533,8 +533,7 @@ class HarnessT final : public Harness {
       tfp_.reset();
       throw std::runtime_error("cannot open VCD file '" + trace.path + "'");
     }
-    fs::path gtkw = vcd;
-    gtkw.replace_extension(".gtkw");
+    const fs::path gtkw = gtkw_path(trace.path);
     std::ofstream out(gtkw);
     out << gtkw_text(trace.path, model_name, C, K, period_ps_);
     if (!out) throw std::runtime_error("cannot write GTKWave save file '" + gtkw.string() + "'");
@@ -598,6 +597,10 @@ std::vector<std::string> RtlMacCore::built_models() {
       SDLA_RTL_MODELS(SDLA_RTL_NAME)
 #undef SDLA_RTL_NAME
   };
+}
+
+std::string gtkw_path(const std::string& vcd_path) {
+  return std::filesystem::path(vcd_path).replace_extension(".gtkw").string();
 }
 
 }  // namespace sdla

@@ -52,6 +52,9 @@ struct RtlTraceOptions {
   unsigned depth = 1;
 };
 
+/// The GTKWave save file written beside a VCD: NAME.vcd -> NAME.gtkw.
+std::string gtkw_path(const std::string& vcd_path);
+
 class RtlMacCore {
  public:
   /// Picks the verilated model of cfg.atomic_c x cfg.atomic_k; throws

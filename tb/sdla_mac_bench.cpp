@@ -246,7 +246,7 @@ int run(const Options& o) {
   fmt::print("C++ model       activity totals {}\n", rtl_total == model_total ? "equal" : "DIFFERENT");
   fmt::print("wall time       {:.3f} s ({:.3g} array cycles/s)\n", seconds, seconds > 0 ? double(a.cycles) / seconds : 0.0);
   if (!o.vcd.empty())
-    fmt::print("waves: {} (GTKWave layout: {})\n", o.vcd, o.vcd.substr(0, o.vcd.rfind('.')) + ".gtkw");
+    fmt::print("waves: {} (GTKWave layout: {})\n", o.vcd, sdla::gtkw_path(o.vcd));
   const bool pass = mismatched == 0 && drain_quiet;
   fmt::print("{}\n", pass ? "PASS: RTL and C++ model agree on every pass (partial sums, status, activity)"
                           : "FAIL: RTL and C++ model disagree");

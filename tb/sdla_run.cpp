@@ -115,7 +115,7 @@ int run(const Options& o) {
     fmt::print("MAC-array activity: RTL measured and C++ model computed are {}\n", equal ? "equal" : "DIFFERENT");
     pass = pass && equal;
   }
-  if (!o.vcd.empty()) fmt::print("waves: {} (GTKWave layout: {})\n", o.vcd, o.vcd.substr(0, o.vcd.rfind('.')) + ".gtkw");
+  if (!o.vcd.empty()) fmt::print("waves: {} (GTKWave layout: {})\n", o.vcd, gtkw_path(o.vcd));
   fmt::print("{}\n", pass ? "PASS: output is bit-exact with the golden reference"
                       : outcome.ok ? "FAIL: output differs from the golden reference"
                                    : "FAIL: the accelerator reported an error");

@@ -31,6 +31,9 @@
 
 namespace sdla {
 
+/// Elements per ZVC mask byte for atoms of `lanes` elements: min(8, lanes).
+inline unsigned zvc_granule(unsigned lanes) { return lanes < 8 ? lanes : 8; }
+
 struct LayerDescriptor {
   static constexpr std::uint32_t MAGIC = 0x3144534C;  // "LSD1" little-endian
   static constexpr std::size_t BYTES = 160;

@@ -135,8 +135,6 @@ struct MacPass {
       }
     return true;
   }
-
- public:
 };
 
 }  // namespace sdla
