@@ -95,24 +95,42 @@ struct ZvcPlane {
   std::vector<unsigned> nonzeros;  ///< per granule
 };
 
+/// A little-endian element of 1 or 2 bytes, sign-extended.
+std::int16_t get(const std::uint8_t* src, unsigned eb) {
+  return eb == 1 ? std::int16_t(std::int8_t(src[0])) : std::int16_t(std::uint16_t(src[0] | src[1] << 8));
+}
+
 ZvcPlane zvc_pack(const std::vector<std::uint8_t>& dense, unsigned eb, unsigned G) {
   ZvcPlane z;
   const std::size_t granule_bytes = std::size_t(G) * eb, granules = dense.size() / granule_bytes;
   z.values.assign(dense.size(), 0);
   z.masks.assign(granules, 0);
   z.nonzeros.assign(granules, 0);
+  std::vector<std::int16_t> granule(G);
   for (std::size_t g = 0; g < granules; ++g) {
-    const std::uint8_t* src = &dense[g * granule_bytes];
-    unsigned n = 0;
-    for (unsigned i = 0; i < G; ++i) {
-      const std::uint8_t* e = src + std::size_t(i) * eb;
-      if (std::all_of(e, e + eb, [](std::uint8_t b) { return b == 0; })) continue;
-      z.masks[g] = std::uint8_t(z.masks[g] | 1u << i);
-      std::copy(e, e + eb, &z.values[g * granule_bytes + std::size_t(n++) * eb]);
-    }
-    z.nonzeros[g] = n;
+    for (unsigned i = 0; i < G; ++i) granule[i] = get(&dense[g * granule_bytes + std::size_t(i) * eb], eb);
+    const golden::ZvcAtom packed = golden::zvc_encode(granule);
+    z.masks[g] = packed.mask[0];
+    z.nonzeros[g] = unsigned(packed.values.size());
+    for (std::size_t n = 0; n < packed.values.size(); ++n) put(&z.values[g * granule_bytes + n * eb], packed.values[n], eb);
   }
   return z;
+}
+
+/// The dense plane of a ZVC plane: each granule expanded by golden::zvc_decode.
+std::vector<std::uint8_t> zvc_unpack(const std::vector<std::uint8_t>& values, const std::vector<std::uint8_t>& masks,
+                                     unsigned eb, unsigned G) {
+  const std::size_t granule_bytes = std::size_t(G) * eb, granules = values.size() / granule_bytes;
+  std::vector<std::uint8_t> dense(values.size(), 0);
+  for (std::size_t g = 0; g < granules; ++g) {
+    golden::ZvcAtom packed;
+    packed.mask = {masks[g]};
+    for (unsigned n = 0; n < std::bitset<8>(masks[g]).count(); ++n)
+      packed.values.push_back(get(&values[g * granule_bytes + std::size_t(n) * eb], eb));
+    const std::vector<std::int16_t> granule = golden::zvc_decode(packed, G);
+    for (unsigned i = 0; i < G; ++i) put(&dense[g * granule_bytes + std::size_t(i) * eb], granule[i], eb);
+  }
+  return dense;
 }
 
 /// The largest fraction of non-zero elements over consecutive spans of
@@ -298,25 +316,19 @@ Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<st
   if (bytes.size() < cl.output_bytes)
     throw LayerError(fmt::format("layer '{}': {} output bytes, expected {}", l.name, bytes.size(), cl.output_bytes));
   const unsigned G = zvc_granule(cl.channel_pad);
-  if (!masks.empty() && masks.size() < bytes.size() / eb / G)
-    throw LayerError(fmt::format("layer '{}': {} output mask bytes, expected {}", l.name, masks.size(),
-                                 bytes.size() / eb / G));
+  if (!masks.empty() && (eb > 2 || masks.size() < cl.output_bytes / eb / G))
+    throw LayerError(fmt::format("layer '{}': {} output mask bytes for {}-byte elements, expected {} for 1 or 2",
+                                 l.name, masks.size(), eb, cl.output_bytes / eb / G));
+  std::vector<std::uint8_t> expanded;
+  if (!masks.empty())
+    expanded = zvc_unpack(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + std::ptrdiff_t(cl.output_bytes)),
+                          masks, eb, G);
+  const std::vector<std::uint8_t>& plane = masks.empty() ? bytes : expanded;
   Tensor<std::int64_t> y({K, P, Q});
   for (unsigned p = 0; p < P; ++p)
     for (unsigned q = 0; q < Q; ++q)
       for (unsigned k = 0; k < K; ++k) {
-        std::size_t at = (std::size_t(p) * Q + q) * kp + k;  // element index in the plane
-        if (!masks.empty()) {
-          // ZVC: the element is the n-th non-zero of its granule, or zero.
-          const std::uint8_t m = masks[at / G];
-          const unsigned bit = unsigned(at % G);
-          if (!(m >> bit & 1)) {
-            y.at({k, p, q}) = 0;
-            continue;
-          }
-          at = at - bit + std::bitset<8>(m & ((1u << bit) - 1)).count();
-        }
-        const std::uint8_t* src = &bytes[at * eb];
+        const std::uint8_t* src = &plane[((std::size_t(p) * Q + q) * kp + k) * eb];
         std::uint64_t v = 0;
         for (unsigned b = 0; b < eb; ++b) v |= std::uint64_t(src[b]) << (8 * b);
         const unsigned shift = 64 - 8 * eb;  // sign-extend
