@@ -237,3 +237,9 @@ int sc_main(int argc, char* argv[]) {
   }
   return 0;
 }
+
+// Without the SystemC banner (SC_COPYRIGHT_MESSAGE=ENABLE shows it).
+int main(int argc, char** argv) {
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -171,3 +171,10 @@ int sc_main(int argc, char** argv) {
     return 2;
   }
 }
+
+// The SystemC library's own main() would print its banner before any output
+// of ours; set SC_COPYRIGHT_MESSAGE=ENABLE to see it.
+int main(int argc, char** argv) {
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
