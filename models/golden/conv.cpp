@@ -20,21 +20,27 @@ Tensor<Acc> direct_conv(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) 
   check_shapes(l, x.shape(), w.shape());
   const unsigned P = l.out_height(), Q = l.out_width();
   Tensor<Acc> y({l.out_channels, P, Q});
-  for (unsigned k = 0; k < l.out_channels; ++k)
-    for (unsigned p = 0; p < P; ++p)
-      for (unsigned q = 0; q < Q; ++q) {
-        Acc sum = 0;
-        for (unsigned c = 0; c < l.in_channels; ++c)
-          for (unsigned r = 0; r < l.kernel_h; ++r)
-            for (unsigned s = 0; s < l.kernel_w; ++s) {
-              // Padding positions are outside the image and contribute zero.
-              const long h = long(p) * l.stride_h + r - long(l.pad.top);
+  // y[k][p][q] = sum over c, r, s of x[c][p*sh + r - pad_top][q*sw + s - pad_left] * w[k][c][r][s];
+  // positions in the padding are outside the image and contribute zero.
+  // The weight loops are outermost so each weight is read once.
+  for (unsigned k = 0; k < l.out_channels; ++k) {
+    Acc* out = &y.at({k, 0, 0});
+    for (unsigned c = 0; c < l.in_channels; ++c)
+      for (unsigned r = 0; r < l.kernel_h; ++r)
+        for (unsigned s = 0; s < l.kernel_w; ++s) {
+          const Acc weight = w.at({k, c, r, s});
+          for (unsigned p = 0; p < P; ++p) {
+            const long h = long(p) * l.stride_h + r - long(l.pad.top);
+            if (h < 0 || h >= long(l.in_height)) continue;
+            const T* row = &x.at({c, std::size_t(h), 0});
+            for (unsigned q = 0; q < Q; ++q) {
               const long v = long(q) * l.stride_w + s - long(l.pad.left);
-              if (h < 0 || v < 0 || h >= long(l.in_height) || v >= long(l.in_width)) continue;
-              sum += Acc(x.at({c, std::size_t(h), std::size_t(v)})) * Acc(w.at({k, c, r, s}));
+              if (v < 0 || v >= long(l.in_width)) continue;
+              out[std::size_t(p) * Q + q] += Acc(row[v]) * weight;
             }
-        y.at({k, p, q}) = sum;
-      }
+          }
+        }
+  }
   return y;
 }
 
