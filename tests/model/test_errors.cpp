@@ -109,6 +109,18 @@ void run_errors(const std::string& preset, std::vector<Program> bad, const std::
     EXPECT_TRUE(last.outputs[i] == good.golden[i]) << "layer " << i << " of the good program is wrong";
 }
 
+/// Each case patches the first descriptor of the good program; all run, then the good one.
+void run_patched(const std::string& preset, const Job& j,
+                 const std::vector<std::pair<std::function<void(LayerDescriptor&)>, Expected>>& cases) {
+  std::vector<Program> bad;
+  std::vector<Expected> expected;
+  for (const auto& [patch, e] : cases) {
+    bad.push_back(patched(j.prog, 0, patch));
+    expected.push_back(e);
+  }
+  run_errors(preset, bad, expected, j);
+}
+
 std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
 
 // ------------------------------------------------------------ descriptor pointer
@@ -171,13 +183,7 @@ TEST(Errors, ImpossibleLayerFieldsAreInvalidLayer) {
       {[](LayerDescriptor& d) { d.in_channels = 20000; },
        {"reduction overflows int32", ErrorCode::invalid_layer, "reduction"}},
   };
-  std::vector<Program> bad;
-  std::vector<Expected> expected;
-  for (const auto& [patch, e] : cases) {
-    bad.push_back(patched(j.prog, 0, patch));
-    expected.push_back(e);
-  }
-  run_errors("small", bad, expected, j);
+  run_patched("small", j, cases);
 }
 
 TEST(Errors, LayerThatCannotBeTiledIsBufferCapacity) {
@@ -210,13 +216,7 @@ TEST(Errors, TensorAddressesOutsideDramAreDmaErrors) {
       {[](LayerDescriptor& d) { d.multiplier_addr = kDram + 4; }, {"multiplier", ErrorCode::dma_error, hex(kDram + 4)}},
       {[](LayerDescriptor& d) { d.shift_addr = kDram - 1; }, {"shift", ErrorCode::dma_error, hex(kDram - 1)}},
   };
-  std::vector<Program> bad;
-  std::vector<Expected> expected;
-  for (const auto& [patch, e] : cases) {
-    bad.push_back(patched(j.prog, 0, patch));
-    expected.push_back(e);
-  }
-  run_errors("small", bad, expected, j);
+  run_patched("small", j, cases);
 }
 
 TEST(Errors, DmaErrorPartWayThroughAMultiStepLayerRecovers) {
