@@ -20,7 +20,7 @@
 #include "sdla/regs.hpp"
 #include "seed.hpp"
 #include "testbench.hpp"
-#include "tile_plan.hpp"
+#include "sdla/tile_plan.hpp"
 #include "workload.hpp"
 
 namespace sdla {

@@ -1,4 +1,4 @@
-#include "tile_plan.hpp"
+#include "sdla/tile_plan.hpp"
 
 #include "sdla/descriptor.hpp"
 

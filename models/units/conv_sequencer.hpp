@@ -21,7 +21,7 @@
 #include "sdla/config.hpp"
 #include "sdla/descriptor.hpp"
 #include "sdla/mac_array_protocol.hpp"
-#include "tile_plan.hpp"
+#include "sdla/tile_plan.hpp"
 #include "unified_buffer.hpp"
 
 namespace sdla {
