@@ -31,7 +31,7 @@ struct AcceleratorConfig {
   static std::vector<std::string> preset_names();
 
   /// Multipliers per column: atomic_c for int8, atomic_c / 2 for int16.
-  unsigned lanes(Precision p) const { return p == Precision::int8 ? atomic_c : atomic_c / 2; }
+  unsigned lanes(Precision p) const { return atomic_c / traits(p).lane_divisor; }
   /// Dense MACs per cycle at precision p.
   unsigned peak_macs(Precision p) const { return lanes(p) * atomic_k; }
   std::size_t buffer_bytes() const { return std::size_t(buffer_banks) * bank_bytes; }

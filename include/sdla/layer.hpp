@@ -16,7 +16,22 @@
 namespace sdla {
 
 enum class Precision : std::uint8_t { int8 = 0, int16 = 1 };
+
+/// Everything that differs between precisions, in one table: adding a
+/// precision adds a row here, not a branch in every unit.
+struct PrecisionTraits {
+  const char* name;
+  unsigned element_bytes;      ///< bytes of one operand in DRAM and the buffer
+  unsigned accumulator_bytes;  ///< bytes of one raw accumulator element (int32 / int64)
+  unsigned lane_divisor;       ///< multipliers per column = atomic_c / lane_divisor (same bus bytes)
+  std::int64_t min, max;       ///< operand range
+};
+const PrecisionTraits& traits(Precision p);
 enum class Op : std::uint8_t { conv2d = 0, fc = 1 };
+/// How a 3x3 stride-1 convolution is computed: directly, or by Winograd
+/// F(2x2,3x3) bit-exact (`exact`) or as NVDLA does it (`nvdla`, lossy);
+/// `automatic` ("auto" in files) takes `exact` where the layer is eligible.
+enum class Winograd : std::uint8_t { off = 0, exact = 1, nvdla = 2, automatic = 3 };
 /// How a tensor is stored and moved: dense, zero-value compressed (mask +
 /// non-zeros), or 2:4 structured (weights only). Formats never change results.
 enum class TensorFormat : std::uint8_t { dense = 0, zvc = 1, sparse_2_4 = 2 };
@@ -25,9 +40,11 @@ const char* to_string(Precision p);
 const char* to_string(Op op);
 /// "dense", "zvc", "2:4".
 const char* to_string(TensorFormat f);
-inline unsigned element_bytes(Precision p) { return p == Precision::int8 ? 1 : 2; }
+/// "off", "exact", "nvdla", "auto".
+const char* to_string(Winograd w);
+inline unsigned element_bytes(Precision p) { return traits(p).element_bytes; }
 /// Bytes of one raw accumulator element: int32 for int8, int64 for int16.
-inline unsigned accumulator_bytes(Precision p) { return p == Precision::int8 ? 4 : 8; }
+inline unsigned accumulator_bytes(Precision p) { return traits(p).accumulator_bytes; }
 
 struct LayerError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
@@ -67,6 +84,12 @@ struct Layer {
   TensorFormat activation_format = TensorFormat::dense;  ///< of the input, as stored in DRAM
   /// Densities used only when tensors are generated (1.0 = no forced zeros).
   double input_density = 1.0, weight_density = 1.0;
+  /// Winograd F(2x2,3x3): as asked for, then as resolved by resolve_winograd().
+  Winograd winograd = Winograd::off;
+  bool winograd_strict = false;       ///< ineligible: an error instead of a fallback
+  unsigned winograd_input_shift = 2;  ///< nvdla: bits the transformed activations are rounded by (0..2)
+  unsigned winograd_weight_shift = 0; ///< nvdla: bits the transformed weights were rounded by (host compiler)
+  std::string winograd_fallback;      ///< why a layer that asked for Winograd runs direct ("" otherwise)
 
   unsigned out_height() const { return (in_height + pad.top + pad.bottom - kernel_h) / stride_h + 1; }
   unsigned out_width() const { return (in_width + pad.left + pad.right - kernel_w) / stride_w + 1; }
@@ -76,6 +99,17 @@ struct Layer {
   }
   /// Throws LayerError naming the first field that makes the layer impossible.
   void validate() const;
+  /// Winograd exact or nvdla, as resolved.
+  bool uses_winograd() const { return winograd == Winograd::exact || winograd == Winograd::nvdla; }
 };
+
+/// Why `l` cannot run its requested Winograd mode ("" when it can): the
+/// shape (3x3, stride 1, conv2d), the weight format (transformed weights are
+/// dense), and for `exact` the lanes (int16 operands would need wider ones).
+std::string winograd_ineligibility(const Layer& l);
+/// Settles `automatic` and ineligible requests: the layer keeps its mode when
+/// eligible; otherwise it falls back to `off` with `winograd_fallback` set,
+/// or, with `winograd_strict`, throws LayerError giving the reason.
+Layer resolve_winograd(Layer l);
 
 }  // namespace sdla

@@ -31,6 +31,13 @@ struct TileStep {
 
 struct TilePlan {
   unsigned lanes = 0;           ///< elements per channel atom
+  /// Weight blocks of one (group, channel unit) chunk, one pass each: R x S
+  /// kernel positions; 16 Winograd components; 32 for exact Winograd of
+  /// int8, whose int16 lanes take each channel atom in two halves.
+  unsigned positions = 0;
+  unsigned halves = 1;          ///< passes per channel atom and position (2: exact Winograd of int8)
+  Precision pass_precision = Precision::int8;  ///< operand width on the MAC array
+  Winograd winograd = Winograd::off;
   unsigned atom_bytes = 0;
   unsigned in_atoms = 0;        ///< channel atoms of the input feature map
   unsigned unit_atoms = 1;      ///< channel atoms one pass consumes: 1, or 2 with 2:4 weights
@@ -42,6 +49,12 @@ struct TilePlan {
   double input_fill = 1.0, weight_fill = 1.0;  ///< planning bounds on the fraction of non-zeros
   unsigned kgroups = 0;         ///< groups of atomic_k output channels
   unsigned kgroups_per_block = 0, units_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
+  /// Accumulator entries per column for `rows` x `cols` output pixels: one
+  /// per pixel, or 16 per 2x2 Winograd tile.
+  std::size_t accumulator_entries(unsigned rows, unsigned cols) const {
+    if (winograd == Winograd::off) return std::size_t(rows) * cols;
+    return std::size_t(16) * ((rows + 1) / 2) * ((cols + 1) / 2);
+  }
   std::size_t slot_bytes = 0;   ///< half the buffer: steps are double-buffered
 
   /// Steps in order: output-channel blocks, then output rows, then output

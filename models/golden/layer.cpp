@@ -4,7 +4,24 @@
 
 namespace sdla {
 
-const char* to_string(Precision p) { return p == Precision::int8 ? "int8" : "int16"; }
+const PrecisionTraits& traits(Precision p) {
+  // Partial sums stay exact in the accumulator width: see the reduction limits in Layer::validate.
+  static const PrecisionTraits table[] = {
+      {"int8", 1, 4, 1, -128, 127},
+      {"int16", 2, 8, 2, -32768, 32767},
+  };
+  return table[std::size_t(p)];
+}
+
+const char* to_string(Precision p) { return traits(p).name; }
+const char* to_string(Winograd w) {
+  switch (w) {
+    case Winograd::exact: return "exact";
+    case Winograd::nvdla: return "nvdla";
+    case Winograd::automatic: return "auto";
+    default: return "off";
+  }
+}
 const char* to_string(Op op) { return op == Op::conv2d ? "conv2d" : "fc"; }
 const char* to_string(TensorFormat f) {
   return f == TensorFormat::dense ? "dense" : f == TensorFormat::zvc ? "zvc" : "2:4";
@@ -44,6 +61,8 @@ void Layer::validate() const {
     fail("reduction length C*R*S = " + std::to_string(reduction) +
          " reaches 2^33, where int64 accumulation of int16 products could overflow");
   if (activation_format == TensorFormat::sparse_2_4) fail("activation_format 2:4 is not supported (weights only)");
+  if (winograd_input_shift > 2) fail("winograd_input_shift " + std::to_string(winograd_input_shift) + " exceeds 2");
+  if (winograd_weight_shift > 20) fail("winograd_weight_shift " + std::to_string(winograd_weight_shift) + " exceeds 20");
   if (!(input_density >= 0.0 && input_density <= 1.0)) fail("input_density must lie in [0, 1]");
   if (!(weight_density >= 0.0 && weight_density <= 1.0)) fail("weight_density must lie in [0, 1]");
   if (post.enabled) {
@@ -57,6 +76,37 @@ void Layer::validate() const {
     for (auto s : post.shift)
       if (s > 62) fail("post.shift " + std::to_string(s) + " exceeds 62");
   }
+}
+
+}  // namespace sdla
+
+namespace sdla {
+
+std::string winograd_ineligibility(const Layer& l) {
+  if (l.winograd == Winograd::off) return "";
+  if (l.op != Op::conv2d || l.kernel_h != 3 || l.kernel_w != 3)
+    return "Winograd F(2x2,3x3) needs a 3x3 conv2d kernel";
+  if (l.stride_h != 1 || l.stride_w != 1) return "Winograd F(2x2,3x3) needs stride 1";
+  if (l.weight_format == TensorFormat::sparse_2_4)
+    return "2:4 weights cannot be Winograd-transformed (transformed weights are dense)";
+  if (l.weight_format == TensorFormat::zvc)
+    return "ZVC weights cannot be Winograd-transformed (transformed weights are dense: store them dense)";
+  if (l.winograd != Winograd::nvdla && l.precision != Precision::int8)
+    return "exact Winograd of int16 operands needs lanes wider than int16 (transformed weights reach 19 bits)";
+  return "";
+}
+
+Layer resolve_winograd(Layer l) {
+  const Winograd asked = l.winograd;
+  if (asked == Winograd::off) return l;
+  l.winograd = asked == Winograd::automatic ? Winograd::exact : asked;
+  const std::string why = winograd_ineligibility(l);
+  if (why.empty()) return l;
+  if (l.winograd_strict)
+    throw LayerError("layer '" + l.name + "': winograd \"" + to_string(asked) + "\" is not possible: " + why);
+  l.winograd = Winograd::off;
+  l.winograd_fallback = why;
+  return l;
 }
 
 }  // namespace sdla

@@ -12,6 +12,11 @@ namespace sdla {
 using Counters = std::map<std::string, std::uint64_t>;       ///< action -> count
 using Activity = std::map<std::string, Counters>;            ///< component -> counters
 
+/// Activity component holding the C++ model's count of the MAC-array passes
+/// when the array cross-checks against it (the RTL); never priced as energy
+/// of its own.
+inline constexpr const char* kMacModelComponent = "mac_array_model";
+
 /// a += b, action by action.
 void accumulate(Activity& a, const Activity& b);
 /// a - b, action by action (b must be an earlier snapshot of a).

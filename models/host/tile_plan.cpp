@@ -57,6 +57,11 @@ std::string TilePlan::summary() const {
 TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_fill, double weight_fill) {
   TilePlan plan;
   plan.lanes = cfg.lanes(l.precision);
+  plan.winograd = l.uses_winograd() ? l.winograd : Winograd::off;
+  // Exact Winograd of int8: transformed operands need the int16 lanes (facts.md).
+  plan.pass_precision = plan.winograd == Winograd::exact ? Precision::int16 : l.precision;
+  plan.halves = plan.lanes / cfg.lanes(plan.pass_precision);
+  plan.positions = plan.winograd == Winograd::off ? l.kernel_h * l.kernel_w : 16 * plan.halves;
   plan.atom_bytes = cfg.atom_bytes();
   plan.in_atoms = ceil_div(l.in_channels, plan.lanes);
   const bool sparse = l.weight_format == TensorFormat::sparse_2_4;
@@ -72,7 +77,9 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
   plan.kgroups = ceil_div(l.out_channels, cfg.atomic_k);
   plan.slot_bytes = cfg.buffer_bytes() / 2;
   const unsigned P = l.out_height(), Q = l.out_width();
-  const std::size_t rs = std::size_t(l.kernel_h) * l.kernel_w;
+  const std::size_t rs = plan.positions;
+  // Winograd steps cover whole 2x2 output tiles, except at the layer's edge.
+  auto whole_tiles = [&](unsigned n, unsigned all) { return plan.winograd == Winograd::off || n % 2 == 0 || n == all; };
   const std::size_t acc_capacity = cfg.accumulator_bytes / accumulator_bytes(l.precision);
 
   auto weight_bytes = [&](unsigned kb, unsigned cb) {
@@ -102,11 +109,13 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
       const std::size_t pixel_cap = acc_capacity / (groups_resident * cfg.atomic_k);
       if (pixel_cap == 0) continue;
       unsigned rows = 0, cols = Q;
-      for (unsigned r = 1; r <= P && std::size_t(r) * Q <= pixel_cap && window_bytes(r, Q, cb) <= room; ++r) rows = r;
+      for (unsigned r = 1; r <= P && plan.accumulator_entries(r, Q) <= pixel_cap && window_bytes(r, Q, cb) <= room; ++r)
+        if (whole_tiles(r, P)) rows = r;
       if (rows == 0) {
-        rows = 1;
+        rows = std::min(P, plan.winograd == Winograd::off ? 1u : 2u);
         cols = 0;
-        for (unsigned c = 1; c <= Q && c <= pixel_cap && window_bytes(1, c, cb) <= room; ++c) cols = c;
+        for (unsigned c = 1; c <= Q && plan.accumulator_entries(rows, c) <= pixel_cap && window_bytes(rows, c, cb) <= room; ++c)
+          if (whole_tiles(c, Q)) cols = c;
         if (cols == 0) continue;
       }
       const double spatial_tiles = double(ceil_div(P, rows)) * ceil_div(Q, cols);

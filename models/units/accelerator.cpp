@@ -10,16 +10,20 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
       cfg_((cfg.validate(), cfg)),
       dma_("dma", cfg),
       buffer_("unified_buffer", cfg),
-      accumulator_("accumulator", cfg),
-      post_("post_processor"),
-      sequencer_("conv_sequencer", cfg, dma_, buffer_, accumulator_, post_),
-      controller_("controller", cfg, dma_, sequencer_, post_, [this] { return activity(); }) {
+      pipeline_("conv", cfg),
+      controller_("controller", cfg, [this] { return activity(); }) {
   csb_tsock.bind(controller_.csb_tsock);
   dma_.mem_isock.bind(mem_isock);
   controller_.irq.bind(irq);
+  controller_.dma_isock.bind(dma_.ctrl_tsock);
+  controller_.conv_isock.bind(pipeline_.job_tsock);
+  pipeline_.loader_dma().bind(dma_.load_tsock);
+  pipeline_.writer_dma().bind(dma_.write_tsock);
+  pipeline_.buffer_write().bind(buffer_.write_tsock);
+  pipeline_.buffer_read().bind(buffer_.read_tsock);
   if (mac == MacArrayBinding::internal_model) {
     mac_model_ = std::make_unique<MacArrayModel>("mac_array", cfg);
-    sequencer_.mac_isock.bind(mac_model_->mac_tsock);
+    pipeline_.mac_isock().bind(mac_model_->mac_tsock);
   }
 }
 
@@ -28,11 +32,7 @@ Activity Accelerator::activity() const {
   a["controller"] = controller_.activity();
   a["dram"] = dma_.activity();  // bytes the DMA moved to and from memory
   a["unified_buffer"] = buffer_.activity();
-  a["mac_array"] = sequencer_.mac_activity();
-  // Not a unit of its own: the C++ model's count of the passes the array ran.
-  if (Counters model = sequencer_.mac_reference_activity(); !model.empty()) a[kMacModelComponent] = std::move(model);
-  a["accumulator"] = accumulator_.activity();
-  a["post_processor"] = post_.activity();
+  pipeline_.activity(a);
   return a;
 }
 

@@ -18,23 +18,16 @@
 #include <systemc>
 #include <tlm>
 
-#include "accumulator.hpp"
 #include "activity.hpp"
 #include "controller.hpp"
-#include "conv_sequencer.hpp"
+#include "conv_pipeline.hpp"
 #include "dma.hpp"
 #include "mac_array_model.hpp"
-#include "post_processor.hpp"
 #include "unified_buffer.hpp"
 
 namespace sdla {
 
 enum class MacArrayBinding { internal_model, external };
-
-/// Activity component holding the C++ model's count of the MAC-array passes
-/// when the array cross-checks against it (the RTL); never priced as energy
-/// of its own.
-inline constexpr const char* kMacModelComponent = "mac_array_model";
 
 class Accelerator : public sc_core::sc_module {
  public:
@@ -47,7 +40,7 @@ class Accelerator : public sc_core::sc_module {
 
   const AcceleratorConfig& config() const { return cfg_; }
   /// The sequencer's MAC-array socket, to bind an external MacArrayTarget.
-  MacArrayInitiatorSocket& mac_isock() { return sequencer_.mac_isock; }
+  MacArrayInitiatorSocket& mac_isock() { return pipeline_.mac_isock(); }
   /// Every unit's counters: component -> action -> count.
   Activity activity() const;
   const std::vector<LayerRecord>& layer_records() const { return controller_.layer_records(); }
@@ -57,9 +50,7 @@ class Accelerator : public sc_core::sc_module {
   AcceleratorConfig cfg_;
   Dma dma_;
   UnifiedBuffer buffer_;
-  Accumulator accumulator_;
-  PostProcessor post_;
-  ConvSequencer sequencer_;
+  ConvPipeline pipeline_;
   Controller controller_;
   std::unique_ptr<MacArrayModel> mac_model_;
 };

@@ -8,28 +8,50 @@
 namespace sdla {
 
 Accumulator::Accumulator(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
-    : sc_module(name), bytes_(cfg.accumulator_bytes), atomic_k_(cfg.atomic_k) {
+    : sc_module(name), tsock("tsock"), out_isock("out_isock"), bytes_(cfg.accumulator_bytes), atomic_k_(cfg.atomic_k) {
+  tsock.on_transport([this](PsumBlock& b, sc_core::sc_time& d) { transport(b, d); });
 }
 
-void Accumulator::shape(unsigned groups, unsigned pixels, Precision p) {
-  const std::size_t need = std::size_t(groups) * atomic_k_ * pixels;
+void Accumulator::shape(unsigned groups, std::size_t entries, Precision p) {
+  const std::size_t need = std::size_t(groups) * atomic_k_ * entries;
   if (need > capacity(p))
     throw std::logic_error(fmt::format("{}: {} partial sums exceed its capacity of {}", name(), need, capacity(p)));
-  pixels_ = pixels;
+  entries_ = entries;
   sums_.assign(need, 0);
 }
 
-void Accumulator::clear(unsigned group) {
-  auto first = sums_.begin() + std::ptrdiff_t(group) * atomic_k_ * pixels_;
-  std::fill(first, first + std::ptrdiff_t(atomic_k_) * pixels_, 0);
-}
-
-void Accumulator::add(unsigned group, const MacPass& pass) {
-  for (unsigned k = 0; k < pass.columns; ++k) {
-    std::int64_t* dst = &sums_[(std::size_t(group) * atomic_k_ + k) * pixels_];
-    for (unsigned v = 0; v < pass.vectors; ++v) dst[v] += pass.psum(v, k);
+void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
+  switch (b.op) {
+    case PsumBlock::Op::clear:
+      std::fill(column(b.group, 0), column(b.group, 0) + atomic_k_ * entries_, 0);
+      return;
+    case PsumBlock::Op::add: {
+      const MacPass& pass = *b.pass;
+      for (unsigned k = 0; k < pass.columns; ++k) {
+        std::int64_t* dst = column(b.group, k) + b.offset;
+        for (unsigned v = 0; v < pass.vectors; ++v) dst[v] += pass.psum(v, k);
+      }
+      adds_ += std::uint64_t(pass.columns) * pass.vectors;
+      return;
+    }
+    case PsumBlock::Op::drain: {
+      out_ = SumTile{};
+      out_.first_channel = b.first_channel;
+      out_.columns = b.columns;
+      out_.step = b.step;
+      out_.per_column = b.entries;
+      out_.stride = unsigned(entries_);
+      out_.sums = column(b.group, 0);
+      reads_ += std::uint64_t(b.columns) * b.entries;
+      out_isock->b_transport(out_, delay);
+      return;
+    }
+    case PsumBlock::Op::finish:
+      out_ = SumTile{};
+      out_.last = true;
+      out_isock->b_transport(out_, delay);
+      return;
   }
-  adds_ += std::uint64_t(pass.columns) * pass.vectors;
 }
 
 }  // namespace sdla

@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "dma.hpp"
+#include "feeder.hpp"
+#include "sdla/tile_plan.hpp"
+
 namespace sdla {
 namespace {
 
@@ -15,15 +19,14 @@ struct RunError : std::runtime_error {
 
 }  // namespace
 
-Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, Dma& dma,
-                       ConvSequencer& seq, PostProcessor& post, std::function<Activity()> snapshot)
+Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg,
+                       std::function<Activity()> snapshot)
     : sc_module(name),
       csb_tsock("csb_tsock"),
       irq("irq"),
+      dma_isock("dma_isock"),
+      conv_isock("conv_isock"),
       cfg_(cfg),
-      dma_(dma),
-      seq_(seq),
-      post_(post),
       snapshot_(std::move(snapshot)),
       cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
   csb_tsock.register_b_transport(this, &Controller::csb_b_transport);
@@ -160,7 +163,7 @@ void Controller::run_chain() {
     // A layer's figures include its descriptor and parameter fetches.
     const Activity before = snapshot_();
     const sc_core::sc_time start = sc_core::sc_time_stamp();
-    wait(dma_.read(addr, bytes, sizeof bytes));
+    read(addr, bytes, sizeof bytes);
     ++counters_["descriptors"];
     const LayerDescriptor d = LayerDescriptor::decode(bytes);
     if (d.magic != LayerDescriptor::MAGIC)
@@ -175,17 +178,18 @@ void Controller::run_chain() {
     }
     layer.name = fmt::format("layer{}", index);
     check_extents(layer, d);
-    std::vector<std::int32_t> bias;
-    load_post_parameters(layer, d, bias);
-    post_.configure(layer, std::move(bias));
-
-    seq_.run_layer(layer, d);
+    ConvJob job;
+    job.layer = layer;
+    job.desc = d;
+    load_post_parameters(job.layer, d, job.bias);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    conv_isock->b_transport(job, delay);
     LayerRecord rec;
-    rec.layer = layer;
+    rec.layer = job.layer;
     rec.cycles = std::uint64_t((sc_core::sc_time_stamp() - start) / cycle_);
     rec.activity = difference(snapshot_(), before);
-    rec.tiling = seq_.plan().summary();
-    rec.buffer_peak_bytes = seq_.buffer_peak_bytes();
+    rec.tiling = job.tiling;
+    rec.buffer_peak_bytes = job.buffer_peak_bytes;
     records_.push_back(std::move(rec));
     ++layers_done_;
     addr = d.next;
@@ -224,7 +228,7 @@ void Controller::load_post_parameters(Layer& layer, const LayerDescriptor& d, st
   if (!layer.post.enabled) return;
   auto read_words = [&](std::uint64_t addr, std::vector<std::int32_t>& out) {
     std::vector<std::uint8_t> raw(std::size_t(K) * 4);
-    wait(dma_.read(addr, raw.data(), raw.size()));
+    read(addr, raw.data(), raw.size());
     out.resize(K);
     for (unsigned k = 0; k < K; ++k)
       out[k] = std::int32_t(raw[4 * k] | raw[4 * k + 1] << 8 | raw[4 * k + 2] << 16 | std::uint32_t(raw[4 * k + 3]) << 24);
@@ -232,11 +236,23 @@ void Controller::load_post_parameters(Layer& layer, const LayerDescriptor& d, st
   if (d.bias_addr) read_words(d.bias_addr, bias);
   read_words(d.multiplier_addr, layer.post.multiplier);
   layer.post.shift.resize(K);
-  wait(dma_.read(d.shift_addr, layer.post.shift.data(), K));
+  read(d.shift_addr, layer.post.shift.data(), K);
   for (unsigned k = 0; k < K; ++k)
     if (layer.post.shift[k] > 62)
       throw RunError(regs::ErrorCode::invalid_layer,
                      fmt::format("{}: shift {} of output channel {} exceeds 62", layer.name, layer.post.shift[k], k));
+}
+
+void Controller::read(std::uint64_t addr, std::uint8_t* dst, std::size_t len) {
+  xfer_.dir = DmaTransfer::Dir::read;
+  xfer_.tensor = Stream::param;
+  xfer_.runs.assign(1, DmaRun{addr, 0, len});
+  xfer_.dense_bytes = len;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  dma_isock->b_transport(xfer_, delay);
+  if (!xfer_.ok) throw DmaError(xfer_.error);
+  std::copy(xfer_.data.begin(), xfer_.data.end(), dst);
+  wait(delay);
 }
 
 }  // namespace sdla

@@ -16,9 +16,10 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "activity.hpp"
-#include "conv_sequencer.hpp"
-#include "dma.hpp"
-#include "post_processor.hpp"
+#include "sdla/config.hpp"
+#include "sdla/conv_job.hpp"
+#include "sdla/dma_transfer.hpp"
+#include "sdla/lt_socket.hpp"
 #include "sdla/regs.hpp"
 
 namespace sdla {
@@ -36,10 +37,11 @@ class Controller : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Controller> csb_tsock;
   sc_core::sc_out<bool> irq;
+  LtInitiatorSocket<DmaTransfer> dma_isock;  ///< descriptor and parameter fetches
+  LtInitiatorSocket<ConvJob> conv_isock;     ///< the convolution pipeline
 
   /// `snapshot` returns the accelerator's activity so far (for per-layer figures).
-  Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, Dma& dma, ConvSequencer& seq,
-             PostProcessor& post, std::function<Activity()> snapshot);
+  Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, std::function<Activity()> snapshot);
 
   const std::vector<LayerRecord>& layer_records() const { return records_; }
   /// Human-readable cause of the last error ("" when none).
@@ -56,13 +58,13 @@ class Controller : public sc_core::sc_module {
   void run_chain();
   void check_extents(const Layer& layer, const LayerDescriptor& d) const;
   void load_post_parameters(Layer& layer, const LayerDescriptor& d, std::vector<std::int32_t>& bias);
+  /// DRAM -> `dst` through the DMA, in simulated time; throws DmaError.
+  void read(std::uint64_t addr, std::uint8_t* dst, std::size_t len);
   void update_irq() { irq_ev_.notify(sc_core::SC_ZERO_TIME); }
   void drive_irq() { irq.write((irq_status_ & irq_mask_) != 0); }  // the signal's one driver
 
   AcceleratorConfig cfg_;
-  Dma& dma_;
-  ConvSequencer& seq_;
-  PostProcessor& post_;
+  DmaTransfer xfer_;
   std::function<Activity()> snapshot_;
   sc_core::sc_time cycle_;
   sc_core::sc_event start_ev_, irq_ev_;

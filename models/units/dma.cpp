@@ -7,12 +7,18 @@
 namespace sdla {
 
 Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
-    : sc_module(name), mem_isock("mem_isock"), cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
-
+    : sc_module(name),
+      load_tsock("load_tsock"),
+      write_tsock("write_tsock"),
+      ctrl_tsock("ctrl_tsock"),
+      mem_isock("mem_isock"),
+      cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
+  for (auto* port : {&load_tsock, &write_tsock, &ctrl_tsock})
+    port->on_transport([this](DmaTransfer& t, sc_core::sc_time& d) { transport(t, d); });
 }
 
-sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                               sc_core::sc_time issue, Stream tensor, bool gather) {
+bool Dma::transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
+                   sc_core::sc_time issue, sc_core::sc_time& done, bool gather) {
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(dram);
@@ -24,48 +30,50 @@ sc_core::sc_time Dma::transfer(tlm::tlm_command cmd, std::uint64_t dram, std::ui
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_core::sc_time delay = issue;
   mem_isock->b_transport(gp, delay);
-  if (gp.is_response_error())
-    throw DmaError(fmt::format("{}: {} of {} bytes at DRAM address {:#x} failed: {}", name(),
-                               cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, dram,
-                               gp.get_response_string()));
+  if (gp.is_response_error()) {
+    t.ok = false;
+    t.error = fmt::format("{}: {} of {} bytes at DRAM address {:#x} failed: {}", name(),
+                          cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, dram, gp.get_response_string());
+    return false;
+  }
   (cmd == tlm::TLM_READ_COMMAND ? read_bytes_ : write_bytes_) += len;
-  moved_[int(tensor)] += len;
+  moved_[int(t.tensor)] += len;
   if (!gather) ++requests_;
-  return delay;
+  done = std::max(done, delay);
+  return true;
 }
 
-sc_core::sc_time Dma::load(std::vector<DmaRun>& runs, UnifiedBuffer& buffer, Stream tensor,
-                           sc_core::sc_time offset) {
+void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay) {
+  t.ok = true;
+  dense_[int(t.tensor)] += t.dense_bytes;
+  auto& runs = t.runs;
+  if (t.dir == DmaTransfer::Dir::write) {
+    sc_core::sc_time done = delay;
+    if (!runs.empty()) transfer(t, tlm::TLM_WRITE_COMMAND, runs[0].dram, t.data.data(), t.data.size(), delay, done, false);
+    delay = done;
+    return;
+  }
   // Merge runs that continue each other in both DRAM and the buffer.
-  std::size_t n = 0;
+  std::size_t n = 0, bytes = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (n && !runs[i].gather && runs[n - 1].dram + runs[n - 1].len == runs[i].dram &&
         runs[n - 1].buffer + runs[n - 1].len == runs[i].buffer)
       runs[n - 1].len += runs[i].len;
     else
       runs[n++] = runs[i];
+    bytes += runs[i].len;
   }
   runs.resize(n);
-
-  sc_core::sc_time done = offset, issue = offset;
+  t.data.resize(bytes);
+  sc_core::sc_time done = delay, issue = delay;
+  std::size_t at = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const DmaRun& run = runs[i];
-    if (i && !run.gather) issue += cycle_;  // one request per cycle
-    staging_.resize(run.len);
-    done = std::max(done, transfer(tlm::TLM_READ_COMMAND, run.dram, staging_.data(), run.len, issue, tensor, run.gather));
-    buffer.write(run.buffer, staging_.data(), run.len);
+    if (i && !runs[i].gather) issue += cycle_;  // one request per cycle
+    if (!transfer(t, tlm::TLM_READ_COMMAND, runs[i].dram, t.data.data() + at, runs[i].len, issue, done, runs[i].gather))
+      return;
+    at += runs[i].len;
   }
-  return done;
-}
-
-sc_core::sc_time Dma::read(std::uint64_t dram, std::uint8_t* dst, std::size_t len) {
-  note_dense(Stream::param, len);
-  return transfer(tlm::TLM_READ_COMMAND, dram, dst, len, sc_core::SC_ZERO_TIME, Stream::param);
-}
-
-sc_core::sc_time Dma::write(std::uint64_t dram, const std::uint8_t* src, std::size_t len, Stream tensor,
-                            sc_core::sc_time offset) {
-  return transfer(tlm::TLM_WRITE_COMMAND, dram, const_cast<std::uint8_t*>(src), len, offset, tensor);
+  delay = done;
 }
 
 Counters Dma::activity() const {

@@ -1,9 +1,9 @@
 /// \file
-/// The post-processor: takes finished sums from the accumulator and produces
-/// the layer's output elements. With post-processing enabled it adds the
-/// int32 bias and requantises per output channel (rule in sdla/layer.hpp),
-/// applies ReLU and saturates to int8/int16; otherwise it passes the raw
-/// int32 (int8 layers) or int64 (int16 layers) sums through.
+/// The post-processor (NVDLA's SDP): takes finished sums in output pixels
+/// and produces the layer's output elements. With post-processing enabled it
+/// adds the int32 bias and requantises per output channel (rule in
+/// sdla/layer.hpp), applies ReLU and saturates to int8/int16; otherwise it
+/// passes the raw int32 (int8 layers) or int64 (int16 layers) sums through.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +13,16 @@
 
 #include "activity.hpp"
 #include "sdla/layer.hpp"
+#include "sdla/lt_socket.hpp"
+#include "sdla/psum_block.hpp"
 
 namespace sdla {
 
 class PostProcessor : public sc_core::sc_module {
  public:
+  LtTargetSocket<SumTile> tsock;           ///< from the Winograd output transform
+  LtInitiatorSocket<OutputTile> out_isock; ///< to the output writer
+
   explicit PostProcessor(const sc_core::sc_module_name& name);
 
   /// Per-channel parameters of the next layer (from DRAM through the DMA).
@@ -30,10 +35,12 @@ class PostProcessor : public sc_core::sc_module {
   Counters activity() const { return {{"elements", elements_}, {"requantize", requantized_}}; }
 
  private:
+  void transport(SumTile& t, sc_core::sc_time& delay);
   Layer layer_;
   std::vector<std::int32_t> bias_;
   unsigned out_bytes_ = 4;
-  std::int64_t lo_ = 0, hi_ = 0;
+  std::vector<std::uint8_t> staging_;
+  OutputTile out_;
   std::uint64_t elements_ = 0, requantized_ = 0;
 };
 

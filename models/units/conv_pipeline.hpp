@@ -1,0 +1,66 @@
+/// \file
+/// The convolution pipeline: the units between the controller and the
+/// memory, each an sc_module of its own, wired by typed TLM sockets and
+/// sc_fifo channels:
+///
+///     loader ==slots==> feeder --atoms--> decompressor --reads--> unified buffer
+///       |                 |--passes--> winograd input transform ==> MAC array (external)
+///       |                 '--psums--> accumulator --> winograd output transform
+///       |                                    --> post-processor --> output writer
+///       '--(DMA, buffer writes)                                          '--(DMA)
+///
+/// A ConvJob on job_tsock runs one layer: the pipeline programs each unit's
+/// configuration (as the controller would over CSB), starts the loader and
+/// runs the feeder until the last output is written. The DMA, the unified
+/// buffer and the MAC array are the accelerator's: bind the ports below.
+#pragma once
+
+#include <systemc>
+
+#include "accumulator.hpp"
+#include "activity.hpp"
+#include "decompressor.hpp"
+#include "feeder.hpp"
+#include "loader.hpp"
+#include "output_writer.hpp"
+#include "post_processor.hpp"
+#include "sdla/conv_job.hpp"
+#include "sdla/lt_socket.hpp"
+#include "winograd_input_transform.hpp"
+#include "winograd_output_transform.hpp"
+
+namespace sdla {
+
+class ConvPipeline : public sc_core::sc_module {
+ public:
+  LtTargetSocket<ConvJob> job_tsock;  ///< from the controller
+
+  ConvPipeline(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
+
+  // Ports to the accelerator's shared units.
+  LtInitiatorSocket<DmaTransfer>& loader_dma() { return loader_.dma_isock; }
+  LtInitiatorSocket<DmaTransfer>& writer_dma() { return writer_.dma_isock; }
+  tlm_utils::simple_initiator_socket<Loader>& buffer_write() { return loader_.buf_isock; }
+  LtInitiatorSocket<BufferRead>& buffer_read() { return decompressor_.buf_isock; }
+  MacArrayInitiatorSocket& mac_isock() { return input_transform_.mac_isock; }
+
+  /// Every unit's counters, by component name.
+  void activity(Activity& a) const;
+
+ private:
+  void run(ConvJob& job, sc_core::sc_time& delay);
+
+  AcceleratorConfig cfg_;
+  Loader loader_;
+  Decompressor decompressor_;
+  Feeder feeder_;
+  WinogradInputTransform input_transform_;
+  Accumulator accumulator_;
+  WinogradOutputTransform output_transform_;
+  PostProcessor post_;
+  OutputWriter writer_;
+  sc_core::sc_fifo<SlotLoad> loaded_;
+  sc_core::sc_fifo<unsigned> released_;
+};
+
+}  // namespace sdla

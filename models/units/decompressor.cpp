@@ -1,0 +1,72 @@
+#include "decompressor.hpp"
+
+#include <bitset>
+
+namespace sdla {
+namespace {
+
+std::int16_t element(const std::uint8_t* atom, unsigned i, Precision p) {
+  if (p == Precision::int8) return std::int8_t(atom[i]);
+  return std::int16_t(std::uint16_t(atom[2 * i] | atom[2 * i + 1] << 8));
+}
+
+}  // namespace
+
+Decompressor::Decompressor(const sc_core::sc_module_name& name)
+    : sc_module(name), tsock("tsock"), buf_isock("buf_isock") {
+  tsock.on_transport([this](AtomBatch& b, sc_core::sc_time& d) { expand(b, d); });
+}
+
+void Decompressor::expand(AtomBatch& b, sc_core::sc_time& delay) {
+  const unsigned eb = element_bytes(b.precision);
+  // ZVC atoms: their masks first, which size the value reads.
+  masks_.extents.clear();
+  for (const AtomRead& r : b.reads)
+    if (r.ref.mask != AtomRef::kNoMask) masks_.extents.push_back({b.base + r.ref.mask, b.mask_bytes});
+  if (!masks_.extents.empty()) buf_isock->b_transport(masks_, delay);
+  values_.extents.clear();
+  std::size_t m = 0;
+  for (const AtomRead& r : b.reads) {
+    std::size_t n = r.lanes;
+    if (r.ref.mask != AtomRef::kNoMask) {
+      const std::uint8_t* mask = masks_.data[m++];
+      n = 0;
+      for (unsigned g = 0; g < b.mask_bytes; ++g) n += std::bitset<8>(mask[g]).count();
+    }
+    values_.extents.push_back({b.base + r.ref.values, n * eb});
+  }
+  if (b.has_meta) values_.extents.push_back({b.meta_addr, std::size_t(b.columns) * b.meta_col_bytes});
+  buf_isock->b_transport(values_, delay);
+  if (b.has_meta) {
+    const std::uint8_t* meta = values_.data.back();
+    for (unsigned k = 0; k < b.columns; ++k)
+      for (unsigned i = 0; i < b.lanes; ++i) {
+        const std::uint8_t nibble = meta[std::size_t(k) * b.meta_col_bytes + i / 4] >> (4 * (i / 2 % 2)) & 0xF;
+        b.index[std::size_t(k) * b.lanes + i] = std::uint8_t(i % 2 ? nibble >> 2 : nibble & 3);
+      }
+  }
+  m = 0;
+  for (std::size_t a = 0; a < b.reads.size(); ++a) {
+    const AtomRead& r = b.reads[a];
+    const std::uint8_t* data = values_.data[a];
+    std::int16_t* values = b.values + r.dst;
+    std::uint8_t* zero = b.zero + r.dst;
+    if (r.ref.mask == AtomRef::kNoMask) {
+      for (unsigned i = 0; i < r.lanes; ++i) {
+        values[i] = element(data, i, b.precision);
+        zero[i] = values[i] == 0;
+      }
+      continue;
+    }
+    const std::uint8_t* mask = masks_.data[m++];
+    unsigned next = 0;
+    for (unsigned i = 0; i < r.lanes; ++i) {
+      const bool live = mask[i / b.granule] >> (i % b.granule) & 1;
+      zero[i] = !live;
+      values[i] = live ? element(data, next, b.precision) : 0;
+      next += live;
+    }
+  }
+}
+
+}  // namespace sdla

@@ -1,0 +1,248 @@
+#include "feeder.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace sdla {
+namespace {
+
+Counters counters(const MacActivity& a) {
+  return {{"cycles", a.cycles},           {"mac_random", a.mac_random},   {"mac_gated", a.mac_gated},
+          {"mac_idle", a.mac_idle},       {"act_toggles", a.act_toggles}, {"weight_toggles", a.weight_toggles}};
+}
+
+const char* status_text(MacStatus s) {
+  switch (s) {
+    case MacStatus::bad_metadata: return "invalid 2:4 metadata";
+    case MacStatus::model_mismatch: return "RTL and C++ model disagree";
+    default: return "malformed request";
+  }
+}
+
+}  // namespace
+
+Feeder::Feeder(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
+    : sc_module(name), dec_isock("dec_isock"), feed_isock("feed_isock"), acc_isock("acc_isock"), loaded("loaded"),
+      released("released"), cfg_(cfg) {}
+
+void Feeder::run_layer(const Layer& layer, const TilePlan& plan) {
+  layer_ = layer;
+  plan_ = plan;
+  const unsigned rows = plan.rows_per_tile, cols = plan.cols_per_tile;
+  const unsigned max_vectors = plan.winograd == Winograd::off ? rows * cols : ((rows + 1) / 2) * ((cols + 1) / 2);
+  feed_.pass.configure(cfg_, plan.pass_precision,
+                       layer.weight_format == TensorFormat::sparse_2_4 ? WeightFormat::sparse_2_4 : WeightFormat::dense,
+                       max_vectors);
+  feed_.winograd = plan.winograd != Winograd::off;
+  feed_.quantize = plan.winograd == Winograd::nvdla;
+  feed_.input_shift = layer.winograd_input_shift;
+  feed_.tile_lanes = plan.lanes;
+  if (feed_.winograd) {
+    feed_.tile_values.assign(std::size_t(max_vectors) * 16 * plan.lanes, 0);
+    feed_.tile_zero.assign(feed_.tile_values.size(), 1);
+  }
+  batch_.granule = plan.granule;
+  batch_.mask_bytes = plan.mask_bytes;
+
+  for (std::size_t i = 0; i < plan.step_count(); ++i) {
+    const SlotLoad ld = loaded->read();
+    if (ld.error) std::rethrow_exception(ld.error);  // the loader's DmaError or TilingError
+    sc_core::sc_time local = sc_core::SC_ZERO_TIME;
+    compute_step(ld, local);
+    wait(local);
+    released->write(ld.slot);
+  }
+  // The layer ends when its last output write has completed.
+  acc_op_.op = PsumBlock::Op::finish;
+  sc_core::sc_time writes = sc_core::SC_ZERO_TIME;
+  acc_isock->b_transport(acc_op_, writes);
+  wait(writes);
+}
+
+void Feeder::compute_step(const SlotLoad& ld, sc_core::sc_time& local) {
+  const TileStep& s = ld.step;
+  const bool split_c = plan_.units_per_block < plan_.units;
+  for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
+    const unsigned group = split_c ? kg - s.kg0 : 0;
+    if (s.first_c) {
+      acc_op_.op = PsumBlock::Op::clear;
+      acc_op_.group = group;
+      acc_isock->b_transport(acc_op_, local);
+    }
+    for (unsigned u = s.u0; u < s.u1; ++u) {
+      // A pass starts as soon as its own block of data is in.
+      const sc_core::sc_time need = ld.ready_at[std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0)];
+      const sc_core::sc_time now = sc_core::sc_time_stamp();
+      if (need > now + local) local = need - now;
+      if (plan_.winograd == Winograd::off)
+        direct_unit(ld, kg, u, group, local);
+      else
+        winograd_unit(ld, kg, u, group, local);
+    }
+    if (s.last_c) {
+      // Catch up with the array before writing: the DRAM serves requests in
+      // the order they arrive, and a write booked ahead in time would queue
+      // the loader's next reads behind it.
+      wait(local);
+      local = sc_core::SC_ZERO_TIME;
+      acc_op_.op = PsumBlock::Op::drain;
+      acc_op_.group = group;
+      acc_op_.first_channel = kg * cfg_.atomic_k;
+      acc_op_.columns = group_columns(layer_, cfg_, kg);
+      acc_op_.step = s;
+      acc_op_.entries = unsigned(plan_.accumulator_entries(s.p1 - s.p0, s.q1 - s.q0));
+      sc_core::sc_time writes = local;  // the writes go on behind the array
+      acc_isock->b_transport(acc_op_, writes);
+    }
+  }
+}
+
+void Feeder::issue(unsigned group, unsigned offset, sc_core::sc_time& local) {
+  MacPass& pass = feed_.pass;
+  feed_isock->b_transport(feed_, local);
+  if (pass.status != MacStatus::ok)
+    throw MacArrayError(
+        fmt::format("MAC array rejected pass {} of layer '{}' ({})", passes_, layer_.name, status_text(pass.status)));
+  mac_total_ += pass.activity;
+  if (pass.has_reference) reference_total_ += pass.reference;
+  ++passes_;
+  acc_op_.op = PsumBlock::Op::add;
+  acc_op_.group = group;
+  acc_op_.pass = &pass;
+  acc_op_.offset = offset;
+  acc_isock->b_transport(acc_op_, local);
+}
+
+void Feeder::expand(std::size_t base, Precision p, std::int16_t* values, std::uint8_t* zero) {
+  batch_.base = base;
+  batch_.precision = p;
+  batch_.values = values;
+  batch_.zero = zero;
+  sc_core::sc_time none = sc_core::SC_ZERO_TIME;  // decompression is part of the buffer read
+  dec_isock->b_transport(batch_, none);
+  batch_.has_meta = false;
+}
+
+void Feeder::direct_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned group, sc_core::sc_time& local) {
+  for (unsigned r = 0; r < layer_.kernel_h; ++r)
+    for (unsigned c = 0; c < layer_.kernel_w; ++c) {
+      fill_weights(ld, kg, u, std::size_t(r) * layer_.kernel_w + c);
+      fill_activations(ld, u, r, c);
+      issue(group, 0, local);
+    }
+}
+
+void Feeder::fill_weights(const SlotLoad& ld, unsigned kg, unsigned u, std::size_t pos) {
+  MacPass& pass = feed_.pass;
+  const TileStep& s = ld.step;
+  const unsigned cols = group_columns(layer_, cfg_, kg), lanes = pass.lanes;
+  const std::size_t rs = plan_.positions;
+  const SlotLayout& layout = ld.layout;
+  const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
+  pass.columns = cols;
+  batch_.reads.clear();
+  for (unsigned k = 0; k < cols; ++k) {
+    AtomRef ref;
+    if (plan_.weight_zvc)
+      ref = layout.zvc_weights[layout.zvc_first[index] + pos * cols + k];
+    else
+      ref.values = std::uint32_t(layout.chunk[index] + (pos * cols + k) * plan_.atom_bytes);
+    batch_.reads.push_back({ref, lanes, k * lanes});
+  }
+  if (plan_.meta_col_bytes) {
+    // 2:4 metadata lies after the chunk's values, in the same block order.
+    batch_.has_meta = true;
+    batch_.meta_addr = ld.base + layout.chunk[index] + rs * cols * plan_.atom_bytes + pos * cols * plan_.meta_col_bytes;
+    batch_.meta_col_bytes = plan_.meta_col_bytes;
+    batch_.columns = cols;
+    batch_.lanes = lanes;
+    batch_.index = pass.weight_index.data();
+  }
+  expand(ld.base, plan_.pass_precision, pass.weights.data(), pass.weight_zero.data());
+}
+
+const AtomRef* Feeder::input_atom(const SlotLoad& ld, long h, long w, unsigned u, unsigned j) const {
+  const TileStep& s = ld.step;
+  if (h < long(s.h0) || w < long(s.w0) || h >= long(s.h1) || w >= long(s.w1)) return nullptr;  // padding
+  const std::size_t cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
+  return &ld.layout.input[(((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (u - s.u0)) *
+                              plan_.unit_atoms + j];
+}
+
+void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsigned c) {
+  MacPass& pass = feed_.pass;
+  const TileStep& s = ld.step;
+  const unsigned lanes = pass.lanes, bus = pass.act_lanes;
+  const unsigned unit_lanes = lanes * plan_.unit_atoms;
+  // Lanes past the layer's channels (the last unit's missing atom, padding channels) are not issued.
+  pass.lanes_valid = std::min(unit_lanes, layer_.in_channels - u * unit_lanes);
+  pass.vectors = s.pixels();
+  std::fill(pass.act_zero.begin(), pass.act_zero.begin() + std::ptrdiff_t(pass.vectors) * bus, 1);
+  batch_.reads.clear();
+  unsigned v = 0;
+  for (unsigned p = s.p0; p < s.p1; ++p)
+    for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
+      const long h = long(p) * layer_.stride_h + r - long(layer_.pad.top);
+      const long w = long(q) * layer_.stride_w + c - long(layer_.pad.left);
+      const std::uint32_t dst = v * bus;
+      if (h < 0 || w < 0 || h >= long(layer_.in_height) || w >= long(layer_.in_width)) {
+        std::fill(&pass.acts[dst], &pass.acts[dst] + unit_lanes, 0);  // padding: zero lines set, nothing read
+        continue;
+      }
+      for (unsigned j = 0; j * lanes < pass.lanes_valid; ++j)
+        batch_.reads.push_back(
+            {*input_atom(ld, h, w, u, j), std::min(lanes, pass.lanes_valid - j * lanes), dst + j * lanes});
+    }
+  expand(ld.base, layer_.precision, pass.acts.data(), pass.act_zero.data());
+}
+
+void Feeder::fill_tiles(const SlotLoad& ld, unsigned u, unsigned lanes) {
+  const TileStep& s = ld.step;
+  const unsigned tiles_w = (s.q1 - s.q0 + 1) / 2, tiles = feed_.tiles, stride = feed_.tile_lanes;
+  std::fill(feed_.tile_zero.begin(), feed_.tile_zero.begin() + std::ptrdiff_t(tiles) * 16 * stride, 1);
+  std::fill(feed_.tile_values.begin(), feed_.tile_values.begin() + std::ptrdiff_t(tiles) * 16 * stride, 0);
+  batch_.reads.clear();
+  for (unsigned t = 0; t < tiles; ++t) {
+    const long h0 = long(s.p0 + 2 * (t / tiles_w)) - long(layer_.pad.top);
+    const long w0 = long(s.q0 + 2 * (t % tiles_w)) - long(layer_.pad.left);
+    for (unsigned e = 0; e < 16; ++e)
+      // Rows and columns of a partial tile beyond the output lie outside the image: zero lines.
+      if (const AtomRef* ref = input_atom(ld, h0 + e / 4, w0 + e % 4, u, 0))
+        batch_.reads.push_back({*ref, lanes, (t * 16 + e) * stride});
+  }
+  expand(ld.base, layer_.precision, feed_.tile_values.data(), feed_.tile_zero.data());
+}
+
+void Feeder::winograd_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned group, sc_core::sc_time& local) {
+  MacPass& pass = feed_.pass;
+  const TileStep& s = ld.step;
+  const unsigned unit_lanes = std::min(plan_.lanes, layer_.in_channels - u * plan_.lanes);
+  feed_.tiles = ((s.p1 - s.p0 + 1) / 2) * ((s.q1 - s.q0 + 1) / 2);
+  feed_.data_ready = ld.ready_at[std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0)];
+  fill_tiles(ld, u, unit_lanes);
+  pass.vectors = feed_.tiles;
+  // Exact Winograd of int8 runs on the int16 lanes: each atom in halves.
+  for (unsigned half = 0; half < plan_.halves && half * pass.lanes < unit_lanes; ++half) {
+    feed_.lane_offset = half * pass.lanes;
+    pass.lanes_valid = std::min(pass.lanes, unit_lanes - half * pass.lanes);
+    for (unsigned comp = 0; comp < 16; ++comp) {
+      fill_weights(ld, kg, u, std::size_t(half) * 16 + comp);
+      feed_.component = comp;
+      feed_.new_tiles = comp == 0;
+      issue(group, comp * feed_.tiles, local);
+    }
+  }
+}
+
+Counters Feeder::mac_activity() const {
+  Counters c = counters(mac_total_);
+  c["passes"] = passes_;
+  return c;
+}
+
+Counters Feeder::mac_reference_activity() const {
+  return reference_total_ == MacActivity{} ? Counters{} : counters(reference_total_);
+}
+
+}  // namespace sdla

@@ -1,0 +1,246 @@
+#include "loader.hpp"
+
+#include <algorithm>
+#include <bitset>
+
+#include <fmt/format.h>
+
+#include "dma.hpp"
+#include "sdla/tile_plan.hpp"
+
+namespace sdla {
+
+Loader::Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
+    : sc_module(name), dma_isock("dma_isock"), buf_isock("buf_isock"), loaded("loaded"), released("released"),
+      cfg_(cfg) {
+  SC_THREAD(run);
+}
+
+void Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan) {
+  layer_ = layer;
+  desc_ = desc;
+  plan_ = plan;
+  peak_ = last_used_ = 0;
+  abort_ = false;
+  busy_ = true;
+  start_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Loader::abort() {
+  abort_ = true;
+  abort_ev_.notify();
+}
+
+void Loader::run() {
+  for (;;) {
+    wait(start_ev_);
+    for (std::size_t i = 0; i < plan_.step_count() && !abort_; ++i) {
+      // Slot i % 2 is free once the feeder has released step i - 2.
+      if (i >= 2) {
+        while (released->num_available() == 0 && !abort_) wait(released->data_written_event() | abort_ev_);
+        if (abort_) break;
+        released->read();
+      }
+      SlotLoad ld;
+      ld.index = i;
+      ld.slot = unsigned(i % 2);
+      ld.base = ld.slot * plan_.slot_bytes;
+      ld.step = plan_.step(i);
+      sc_core::sc_time busy;
+      try {
+        busy = load_step(ld);
+      } catch (...) {
+        ld.error = std::current_exception();
+        loaded->write(ld);
+        break;
+      }
+      // The other slot still holds step i - 1 until its release arrives.
+      const bool other_held = i >= 1 && released->num_available() == 0;
+      peak_ = std::max(peak_, ld.layout.used + (other_held ? last_used_ : 0));
+      last_used_ = ld.layout.used;
+      // The data is issued: the feeder may begin on it, block by block (ready_at).
+      loaded->write(std::move(ld));
+      wait(busy);
+    }
+    busy_ = false;
+    idle_ev_.notify();
+  }
+}
+
+/// Hands out the bytes of one buffer slot in order; running past the slot
+/// means the descriptor's fill hints promised less than the data holds.
+class Loader::SlotAllocator {
+ public:
+  SlotAllocator(std::size_t base, std::size_t bytes, const std::string& layer)
+      : base_(base), end_(base + bytes), at_(base), layer_(layer) {}
+  std::size_t take(std::size_t n) {
+    if (at_ + n > end_)
+      throw TilingError(fmt::format("layer '{}': compressed data needs more than the {}-byte buffer slot planned "
+                                    "from the descriptor's fill hints",
+                                    layer_, end_ - base_));
+    const std::size_t at = at_;
+    at_ += n;
+    return at;
+  }
+  std::uint32_t offset(std::size_t addr) const { return std::uint32_t(addr - base_); }
+  std::size_t used() const { return at_ - base_; }
+
+ private:
+  std::size_t base_, end_, at_;
+  const std::string& layer_;
+};
+
+sc_core::sc_time Loader::fetch(std::vector<DmaRun>&& runs, Stream tensor, std::uint64_t dense_bytes,
+                               sc_core::sc_time offset) {
+  xfer_.dir = DmaTransfer::Dir::read;
+  xfer_.tensor = tensor;
+  xfer_.runs = std::move(runs);
+  xfer_.dense_bytes = dense_bytes;
+  dma_isock->b_transport(xfer_, offset);
+  if (!xfer_.ok) throw DmaError(xfer_.error);
+  tlm::tlm_generic_payload gp;
+  sc_core::sc_time zero = sc_core::SC_ZERO_TIME;
+  std::size_t at = 0;
+  for (const DmaRun& run : xfer_.runs) {
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(run.buffer);
+    gp.set_data_ptr(xfer_.data.data() + at);
+    gp.set_data_length(unsigned(run.len));
+    gp.set_streaming_width(unsigned(run.len));
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    buf_isock->b_transport(gp, zero);
+    if (gp.is_response_error())
+      throw std::logic_error(fmt::format("{}: buffer write of {} bytes at {:#x}: {}", name(), run.len, run.buffer,
+                                         gp.get_response_string()));
+    at += run.len;
+  }
+  masks_.assign(xfer_.data.begin(), xfer_.data.end());
+  return offset;
+}
+
+void Loader::check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t dram) const {
+  // A granule smaller than 8 elements leaves the high mask bits unused; a set one is malformed data.
+  const unsigned spare = 0xFFu & ~((1u << plan_.granule) - 1);
+  for (std::size_t i = 0; i < n; ++i)
+    if (masks[i] & spare)
+      throw DmaError(fmt::format("layer '{}': ZVC mask byte {:#04x} at DRAM address {:#x} marks elements beyond its "
+                                 "granule of {}",
+                                 layer_.name, masks[i], dram + i, plan_.granule));
+}
+
+sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout) {
+  const std::size_t atom = plan_.atom_bytes, cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
+  const unsigned first = u * plan_.unit_atoms, atoms = std::min(plan_.unit_atoms, plan_.in_atoms - first);
+  const unsigned eb = element_bytes(layer_.precision);
+  std::vector<DmaRun> runs;
+  std::vector<AtomRef*> refs;
+  for (unsigned h = s.h0; h < s.h1; ++h)
+    for (unsigned w = s.w0; w < s.w1; ++w)
+      for (unsigned j = 0; j < atoms; ++j) {
+        const std::uint64_t atom_index = (std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first + j;
+        AtomRef& ref =
+            layout.input[((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (u - s.u0)) * plan_.unit_atoms + j];
+        refs.push_back(&ref);
+        const std::size_t at = alloc.take(plan_.input_zvc ? plan_.mask_bytes : atom);
+        if (plan_.input_zvc) {
+          ref.mask = alloc.offset(at);
+          runs.push_back({desc_.input_mask_addr + atom_index * plan_.mask_bytes, at, plan_.mask_bytes});
+        } else {
+          ref.values = alloc.offset(at);
+          runs.push_back({desc_.input_addr + atom_index * atom, at, atom});
+        }
+      }
+  const sc_core::sc_time masks_done = fetch(std::move(runs), Stream::input, std::uint64_t(refs.size()) * atom);
+  if (!plan_.input_zvc) return masks_done;
+
+  // The masks size the value transfers: one per granule that holds non-zeros.
+  runs.clear();
+  std::size_t i = 0;
+  for (unsigned h = s.h0; h < s.h1; ++h)
+    for (unsigned w = s.w0; w < s.w1; ++w)
+      for (unsigned j = 0; j < atoms; ++j, ++i) {
+        const std::uint64_t atom_index = (std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first + j;
+        AtomRef& ref = *refs[i];
+        const std::uint8_t* mask = &masks_[i * plan_.mask_bytes];
+        check_masks(mask, plan_.mask_bytes, desc_.input_mask_addr + atom_index * plan_.mask_bytes);
+        ref.values = alloc.offset(alloc.take(0));
+        bool first_run = true;  // an atom's granules are one gather request
+        for (unsigned g = 0; g < plan_.mask_bytes; ++g)
+          if (const unsigned n = std::bitset<8>(mask[g]).count()) {
+            runs.push_back({desc_.input_addr + atom_index * atom + std::size_t(g) * plan_.granule * eb,
+                            alloc.take(n * eb), n * eb, !first_run});
+            first_run = false;
+          }
+      }
+  return fetch(std::move(runs), Stream::input, 0, masks_done);
+}
+
+sc_core::sc_time Loader::load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
+                                           SlotLayout& layout) {
+  const std::size_t rs = plan_.positions, atom = plan_.atom_bytes;
+  const std::size_t cols = group_columns(layer_, cfg_, kg), n = rs * cols;  // column atoms of the chunk
+  const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
+  // Column atoms before this chunk in DRAM: earlier groups are full (atomic_k columns).
+  const std::uint64_t first = std::uint64_t(kg) * cfg_.atomic_k * plan_.units * rs + std::uint64_t(u) * n;
+  const std::uint64_t dense = n * atom * plan_.unit_atoms;
+  std::vector<DmaRun> runs;
+  if (!plan_.weight_zvc) {
+    const std::size_t at = alloc.take(n * atom);
+    layout.chunk[index] = alloc.offset(at);
+    runs.push_back({desc_.weight_addr + first * atom, at, n * atom});
+    if (plan_.meta_col_bytes)
+      runs.push_back({desc_.weight_meta_addr + first * plan_.meta_col_bytes, alloc.take(n * plan_.meta_col_bytes),
+                      n * plan_.meta_col_bytes});
+    return fetch(std::move(runs), Stream::weight, dense);
+  }
+  const std::size_t masks = alloc.take(n * plan_.mask_bytes);
+  layout.chunk[index] = alloc.offset(masks);
+  runs.push_back({desc_.weight_meta_addr + first * plan_.mask_bytes, masks, n * plan_.mask_bytes});
+  const sc_core::sc_time masks_done = fetch(std::move(runs), Stream::weight, dense);
+  runs.clear();
+  const unsigned eb = element_bytes(layer_.precision);
+  layout.zvc_first[index] = layout.zvc_weights.size();
+  const std::uint8_t* mask = masks_.data();
+  check_masks(mask, n * plan_.mask_bytes, desc_.weight_meta_addr + first * plan_.mask_bytes);
+  for (std::size_t col = 0; col < n; ++col) {
+    AtomRef ref;
+    ref.mask = alloc.offset(masks + col * plan_.mask_bytes);
+    ref.values = alloc.offset(alloc.take(0));
+    bool first_run = true;  // a column atom's granules are one gather request
+    for (unsigned g = 0; g < plan_.mask_bytes; ++g)
+      if (const unsigned cnt = std::bitset<8>(mask[col * plan_.mask_bytes + g]).count()) {
+        runs.push_back({desc_.weight_addr + (first + col) * atom + std::size_t(g) * plan_.granule * eb,
+                        alloc.take(cnt * eb), cnt * eb, !first_run});
+        first_run = false;
+      }
+    layout.zvc_weights.push_back(ref);
+  }
+  return fetch(std::move(runs), Stream::weight, 0, masks_done);
+}
+
+sc_core::sc_time Loader::load_step(SlotLoad& ld) {
+  const TileStep& s = ld.step;
+  const std::size_t cb = s.u1 - s.u0, groups = s.kg1 - s.kg0;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  SlotLayout& layout = ld.layout;
+  layout.input.assign(std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * cb * plan_.unit_atoms, AtomRef{});
+  layout.chunk.assign(groups * cb, 0);
+  layout.zvc_first.assign(groups * cb, 0);
+  layout.zvc_weights.clear();
+  SlotAllocator alloc(ld.base, plan_.slot_bytes, layer_.name);
+  std::vector<sc_core::sc_time> input_done(cb);
+  sc_core::sc_time done = sc_core::SC_ZERO_TIME;
+  ld.ready_at.assign(groups * cb, sc_core::SC_ZERO_TIME);
+  for (unsigned kg = s.kg0; kg < s.kg1; ++kg)
+    for (unsigned u = s.u0; u < s.u1; ++u) {
+      if (kg == s.kg0) input_done[u - s.u0] = load_input_unit(s, u, alloc, layout);
+      const sc_core::sc_time t = std::max(input_done[u - s.u0], load_weight_chunk(s, kg, u, alloc, layout));
+      ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)] = now + t;
+      done = std::max(done, t);
+    }
+  layout.used = alloc.used();
+  return done;
+}
+
+}  // namespace sdla

@@ -1,0 +1,72 @@
+/// \file
+/// The loader (NVDLA's CDMA): DMAs each tile step's input window and weights
+/// into one half of the unified buffer while the feeder works on the other
+/// (ping-pong). Data arrives in the order the feeder consumes it: channel
+/// unit by channel unit of the window, each followed by the first group's
+/// weights for that unit, then the other groups' weights; the SlotLoad it
+/// sends says when each block is in, so a pass waits only for its own data.
+/// ZVC tensors move as masks first, then only the granules' non-zeros.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "sdla/config.hpp"
+#include "sdla/descriptor.hpp"
+#include "sdla/dma_transfer.hpp"
+#include "sdla/lt_socket.hpp"
+#include "sdla/slot_load.hpp"
+#include "sdla/tile_plan.hpp"
+
+namespace sdla {
+
+class Loader : public sc_core::sc_module {
+ public:
+  LtInitiatorSocket<DmaTransfer> dma_isock;
+  tlm_utils::simple_initiator_socket<Loader> buf_isock;  ///< writes into the unified buffer
+  sc_core::sc_fifo_out<SlotLoad> loaded;                  ///< to the feeder: a slot is filled
+  sc_core::sc_fifo_in<unsigned> released;                 ///< from the feeder: a slot is free again
+
+  Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
+
+  /// Programs the next layer and starts loading its steps.
+  void start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan);
+  /// Stops after the current step (the layer failed downstream).
+  void abort();
+  bool busy() const { return busy_; }
+  const sc_core::sc_event& idle_event() const { return idle_ev_; }
+  /// Most buffer bytes live at once during the current layer.
+  std::size_t peak_bytes() const { return peak_; }
+
+ private:
+  SC_HAS_PROCESS(Loader);
+  class SlotAllocator;
+  void run();
+  sc_core::sc_time load_step(SlotLoad& ld);
+  sc_core::sc_time load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout);
+  sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
+                                     SlotLayout& layout);
+  /// Reads the runs from DRAM, issued `offset` after now, and writes them into
+  /// the buffer; returns when the last byte has arrived, from now.
+  sc_core::sc_time fetch(std::vector<DmaRun>&& runs, Stream tensor, std::uint64_t dense_bytes,
+                         sc_core::sc_time offset = sc_core::SC_ZERO_TIME);
+  /// Throws DmaError when a ZVC mask marks elements beyond its granule.
+  void check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t dram) const;
+
+  AcceleratorConfig cfg_;
+  Layer layer_;
+  LayerDescriptor desc_;
+  TilePlan plan_;
+  DmaTransfer xfer_;
+  std::vector<std::uint8_t> masks_;  // the masks of the last fetch, which size the value transfers
+  sc_core::sc_event start_ev_, abort_ev_, idle_ev_;
+  bool busy_ = false, abort_ = false;
+  std::size_t peak_ = 0, last_used_ = 0;
+};
+
+}  // namespace sdla

@@ -1,0 +1,100 @@
+#include "output_writer.hpp"
+
+#include <algorithm>
+
+#include "dma.hpp"
+
+namespace sdla {
+namespace {
+
+std::uint64_t round_up(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b * b; }
+
+}  // namespace
+
+OutputWriter::OutputWriter(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
+    : sc_module(name), tsock("tsock"), dma_isock("dma_isock"), cfg_(cfg) {
+  tsock.on_transport([this](OutputTile& t, sc_core::sc_time& d) { transport(t, d); });
+}
+
+void OutputWriter::configure(const Layer& layer, const LayerDescriptor& desc) {
+  desc_ = desc;
+  out_width_ = layer.out_width();
+  lanes_ = cfg_.lanes(layer.precision);
+  writes_done_ = sc_core::sc_time_stamp();
+}
+
+void OutputWriter::write(std::uint64_t addr, const std::uint8_t* data, std::size_t len, sc_core::sc_time offset,
+                         std::uint64_t dense_bytes) {
+  xfer_.dir = DmaTransfer::Dir::write;
+  xfer_.tensor = Stream::output;
+  xfer_.runs.assign(1, DmaRun{addr, 0, len});
+  xfer_.data.assign(data, data + len);
+  xfer_.dense_bytes = dense_bytes + pending_dense_;
+  pending_dense_ = 0;
+  dma_isock->b_transport(xfer_, offset);
+  if (!xfer_.ok) throw DmaError(xfer_.error);
+  writes_done_ = std::max(writes_done_, sc_core::sc_time_stamp() + offset);
+}
+
+void OutputWriter::transport(OutputTile& t, sc_core::sc_time& delay) {
+  if (t.last) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    delay = writes_done_ > now ? writes_done_ - now : sc_core::SC_ZERO_TIME;
+    return;
+  }
+  pending_dense_ = std::uint64_t(t.step.pixels()) * t.columns * t.element_bytes;
+  if (desc_.output_zvc())
+    write_zvc(t, delay);
+  else
+    write_dense(t, delay);
+}
+
+void OutputWriter::write_zvc(const OutputTile& t, sc_core::sc_time offset) {
+  // Per granule a mask byte and its non-zeros, packed at the granule's front.
+  const TileStep& s = t.step;
+  const unsigned ob = t.element_bytes, cols = t.columns, G = zvc_granule(lanes_), granules = (cols + G - 1) / G;
+  const std::uint64_t kp = round_up(desc_.out_channels, lanes_);
+  std::vector<std::uint8_t> masks(granules), packed(std::size_t(G) * ob);
+  unsigned v = 0;
+  for (unsigned p = s.p0; p < s.p1; ++p)
+    for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
+      const std::uint64_t first = (std::uint64_t(p) * out_width_ + q) * kp + t.first_channel;
+      for (unsigned g = 0; g < granules; ++g) {
+        unsigned n = 0;
+        masks[g] = 0;
+        for (unsigned i = 0; i < G && g * G + i < cols; ++i) {
+          const std::uint8_t* e = &t.bytes[(std::size_t(v) * cols + g * G + i) * ob];
+          if (std::all_of(e, e + ob, [](std::uint8_t b) { return b == 0; })) continue;
+          masks[g] = std::uint8_t(masks[g] | 1u << i);
+          std::copy(e, e + ob, &packed[std::size_t(n++) * ob]);
+        }
+        if (n) write(desc_.output_addr + (first + std::uint64_t(g) * G) * ob, packed.data(), std::size_t(n) * ob, offset);
+      }
+      write(desc_.output_mask_addr + first / G, masks.data(), granules, offset);
+    }
+}
+
+void OutputWriter::write_dense(const OutputTile& t, sc_core::sc_time offset) {
+  // One write per run of pixels that are contiguous in DRAM.
+  const TileStep& s = t.step;
+  const std::size_t len = std::size_t(t.columns) * t.element_bytes;
+  const std::uint64_t kp = round_up(desc_.out_channels, lanes_);
+  std::uint64_t run_addr = 0;
+  std::size_t run_from = 0, run_len = 0;
+  unsigned v = 0;
+  for (unsigned p = s.p0; p < s.p1; ++p)
+    for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
+      const std::uint64_t addr = desc_.output_addr + ((std::uint64_t(p) * out_width_ + q) * kp + t.first_channel) * t.element_bytes;
+      if (run_len && run_addr + run_len == addr) {
+        run_len += len;
+        continue;
+      }
+      if (run_len) write(run_addr, &t.bytes[run_from], run_len, offset);
+      run_addr = addr;
+      run_from = std::size_t(v) * len;
+      run_len = len;
+    }
+  if (run_len) write(run_addr, &t.bytes[run_from], run_len, offset);
+}
+
+}  // namespace sdla
