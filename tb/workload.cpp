@@ -7,6 +7,7 @@
 
 #include "golden/conv.hpp"
 #include "golden/sparse_formats.hpp"
+#include "golden/winograd.hpp"
 #include "io/npy.hpp"
 
 namespace sdla {
@@ -106,38 +107,54 @@ Tensor<std::int32_t> read_bias(const std::string& path, const Layer& l) {
   return npy::read<std::int32_t>(path);
 }
 
-std::vector<Tensor<std::int64_t>> golden_outputs(const Workload& w) {
-  std::vector<Tensor<std::int64_t>> outs;
+namespace {
+
+/// Raw accumulators [K, P, Q] of one layer: direct convolution, or the
+/// nvdla-mode Winograd golden (exact Winograd equals direct by definition).
+Tensor<std::int64_t> accumulators(const Layer& l, const Tensor<std::int16_t>& x, const Tensor<std::int16_t>& wt,
+                                  bool as_direct) {
+  if (!as_direct && l.uses_winograd() && l.winograd == Winograd::nvdla)
+    return golden::conv2d_winograd(l, x, wt, golden::WinogradMode::nvdla, l.winograd_input_shift);
+  if (l.precision == Precision::int16) return golden::conv2d(l, x, wt);
+  const auto acc = golden::conv2d(l, narrow<std::int8_t>(x), narrow<std::int8_t>(wt));
+  return Tensor<std::int64_t>(acc.shape(), std::vector<std::int64_t>(acc.values().begin(), acc.values().end()));
+}
+
+Tensor<std::int64_t> postprocessed(const Layer& l, Tensor<std::int64_t> acc, const Tensor<std::int32_t>& bias) {
+  if (!l.post.enabled) return acc;
+  const PrecisionTraits& p = traits(l.precision);
+  const std::size_t plane = acc.size() / l.out_channels;
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    const unsigned k = unsigned(i / plane);
+    const std::int32_t b = bias.values().empty() ? 0 : bias.data()[k];
+    acc.data()[i] = golden::requantize(acc.data()[i] + b, l.post.multiplier_for(k), l.post.shift_for(k), l.post.relu,
+                                       p.min, p.max);
+  }
+  return acc;
+}
+
+}  // namespace
+
+GoldenRun golden_run(const Workload& w) {
+  GoldenRun run;
   Tensor<std::int16_t> x = w.input;
   for (std::size_t i = 0; i < w.layers.size(); ++i) {
-    const Layer& l = w.layers[i];
+    const Layer l = resolve_winograd(w.layers[i]);
     const Tensor<std::int16_t>& wt = w.operands[i].weights;
-    Tensor<std::int32_t> bias = w.operands[i].bias;
-    if (bias.values().empty()) bias = Tensor<std::int32_t>({l.out_channels});
-    Tensor<std::int64_t> y;
-    if (l.precision == Precision::int8) {
-      auto acc = golden::conv2d(l, narrow<std::int8_t>(x), narrow<std::int8_t>(wt));
-      if (l.post.enabled) {
-        auto q = golden::postprocess(l, acc, bias);
-        y = Tensor<std::int64_t>(q.shape(), std::vector<std::int64_t>(q.values().begin(), q.values().end()));
-      } else {
-        y = Tensor<std::int64_t>(acc.shape(), std::vector<std::int64_t>(acc.values().begin(), acc.values().end()));
-      }
-    } else {
-      auto acc = golden::conv2d(l, x, wt);
-      if (l.post.enabled) {
-        auto q = golden::postprocess(l, acc, bias);
-        y = Tensor<std::int64_t>(q.shape(), std::vector<std::int64_t>(q.values().begin(), q.values().end()));
-      } else {
-        y = std::move(acc);
-      }
-    }
+    const Tensor<std::int32_t>& bias = w.operands[i].bias;
+    Tensor<std::int64_t> y = postprocessed(l, accumulators(l, x, wt, false), bias);
+    std::optional<golden::ErrorStats> error;
+    if (l.uses_winograd() && l.winograd == Winograd::nvdla)
+      error = golden::error_stats(y, postprocessed(l, accumulators(l, x, wt, true), bias));
     // The next layer reads this output as its [C, H, W] input.
     x = Tensor<std::int16_t>(y.shape(), std::vector<std::int16_t>(y.values().begin(), y.values().end()));
-    outs.push_back(std::move(y));
+    run.outputs.push_back(std::move(y));
+    run.winograd_error.push_back(error);
   }
-  return outs;
+  return run;
 }
+
+std::vector<Tensor<std::int64_t>> golden_outputs(const Workload& w) { return golden_run(w).outputs; }
 
 void write_output(const std::string& path, const Layer& l, const Tensor<std::int64_t>& y) {
   auto as = [&](auto zero) {

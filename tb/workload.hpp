@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "golden/winograd.hpp"
 #include "host_compiler.hpp"
 #include "sdla/layer.hpp"
 #include "sdla/tensor.hpp"
@@ -34,7 +36,17 @@ Tensor<std::int16_t> read_weights(const std::string& path, const Layer& layer);
 Tensor<std::int32_t> read_bias(const std::string& path, const Layer& layer);
 
 /// Golden outputs [K, P, Q] of every layer of the chain, widened to int64.
+/// Winograd layers as resolve_winograd() settles them: exact ones by direct
+/// convolution (they must be identical), nvdla ones by the nvdla golden.
 std::vector<Tensor<std::int64_t>> golden_outputs(const Workload& w);
+
+struct GoldenRun {
+  std::vector<Tensor<std::int64_t>> outputs;
+  /// Per layer, for nvdla Winograd layers: its output against the same
+  /// layer computed by direct convolution (from the same input).
+  std::vector<std::optional<golden::ErrorStats>> winograd_error;
+};
+GoldenRun golden_run(const Workload& w);
 
 /// Writes a layer's output in its natural dtype: int32/int64 raw sums,
 /// int8/int16 when post-processed.

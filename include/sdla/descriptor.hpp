@@ -16,6 +16,13 @@
 ///    whose blocks hold the kept values; their metadata lies at
 ///    weight_meta_addr in the same block order, [kg][lanes / 4] bytes per
 ///    block (one nibble idx0 | idx1 << 2 per group of four channels).
+///  * Winograd layers (`winograd` 1 exact, 2 nvdla): the weights are the
+///    host-transformed U [K][C][4][4] (exact: U' = G' g G'^T, int16; nvdla:
+///    U' rounded by `winograd_weight_shift` bits to the layer's precision),
+///    laid out as above with 16 positions (the components xi * 4 + nu) in
+///    place of r, s; exact int8 layers hold int16 blocks of lanes / 2
+///    channels, the first half of a channel atom's 16 positions, then the
+///    second half's (32 positions per atom).
 ///  * bias, multiplier: int32[K]; shift: uint8[K].
 ///  * ZVC (input, output or weights): the layout above with each granule of
 ///    G = min(8, lanes) elements holding its non-zeros packed at its front,
@@ -56,6 +63,9 @@ struct LayerDescriptor {
   /// the largest fraction of non-zeros in any input row's channel atom, and
   /// in any (output-channel group, channel unit) chunk of the weights.
   std::uint32_t input_fill = 0, weight_fill = 0;
+  /// Winograd F(2x2,3x3): 0 off, 1 exact, 2 nvdla; nvdla's input rounding
+  /// (0..2 bits) and the weight shift the host compiler applied (0..20).
+  std::uint8_t winograd = 0, winograd_input_shift = 0, winograd_weight_shift = 0;
 
   TensorFormat weight_format() const { return TensorFormat(formats & FORMAT_WEIGHT_MASK); }
   bool input_zvc() const { return formats & FORMAT_INPUT_ZVC; }

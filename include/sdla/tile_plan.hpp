@@ -49,11 +49,13 @@ struct TilePlan {
   double input_fill = 1.0, weight_fill = 1.0;  ///< planning bounds on the fraction of non-zeros
   unsigned kgroups = 0;         ///< groups of atomic_k output channels
   unsigned kgroups_per_block = 0, units_per_block = 0, rows_per_tile = 0, cols_per_tile = 0;
+  /// 2x2 Winograd tiles covering `rows` x `cols` output pixels.
+  static std::size_t tiles(unsigned rows, unsigned cols) { return std::size_t((rows + 1) / 2) * ((cols + 1) / 2); }
   /// Accumulator entries per column for `rows` x `cols` output pixels: one
-  /// per pixel, or 16 per 2x2 Winograd tile.
+  /// per pixel; for Winograd five per 2x2 tile (one component's products in
+  /// the accumulator, the four outputs in the output transform).
   std::size_t accumulator_entries(unsigned rows, unsigned cols) const {
-    if (winograd == Winograd::off) return std::size_t(rows) * cols;
-    return std::size_t(16) * ((rows + 1) / 2) * ((cols + 1) / 2);
+    return winograd == Winograd::off ? std::size_t(rows) * cols : 5 * tiles(rows, cols);
   }
   std::size_t slot_bytes = 0;   ///< half the buffer: steps are double-buffered
 
@@ -78,6 +80,17 @@ struct TilePlan {
   Layer layer_;
   unsigned kblocks_ = 0, prows_ = 0, pcols_ = 0, cblocks_ = 0;
 };
+
+/// Operand width on the MAC array: exact Winograd of int8 needs the int16 lanes (facts.md).
+inline Precision pass_precision(const Layer& l) {
+  return l.uses_winograd() && l.winograd == Winograd::exact ? Precision::int16 : l.precision;
+}
+/// Weight blocks (passes) per output-channel group and channel atom: R x S,
+/// or 16 Winograd components per half atom of the pass precision.
+inline unsigned weight_positions(const Layer& l, const AcceleratorConfig& cfg) {
+  if (!l.uses_winograd()) return l.kernel_h * l.kernel_w;
+  return 16 * (cfg.lanes(l.precision) / cfg.lanes(pass_precision(l)));
+}
 
 /// Columns (output channels) of group g.
 inline unsigned group_columns(const Layer& l, const AcceleratorConfig& cfg, unsigned g) {

@@ -35,6 +35,7 @@ void walk(W& w, D& d) {
   w.field(d.next);
   w.field(d.weight_meta_addr); w.field(d.input_mask_addr); w.field(d.output_mask_addr);
   w.field(d.input_fill); w.field(d.weight_fill);
+  w.field(d.winograd); w.field(d.winograd_input_shift); w.field(d.winograd_weight_shift);
 }
 
 }  // namespace
@@ -69,6 +70,8 @@ Layer LayerDescriptor::layer() const {
   if (output_zvc() && output_mask_addr == 0) throw LayerError("descriptor: ZVC output without a mask address");
   if (weight_format() != TensorFormat::dense && weight_meta_addr == 0)
     throw LayerError("descriptor: compressed weights without a metadata address");
+  if (winograd > std::uint8_t(Winograd::nvdla))
+    throw LayerError("descriptor winograd mode " + std::to_string(winograd) + " unknown");
   Layer l;
   l.op = Op(op);
   l.precision = Precision(precision);
@@ -76,9 +79,13 @@ Layer LayerDescriptor::layer() const {
   l.out_channels = out_channels;
   l.kernel_h = kernel_h; l.kernel_w = kernel_w; l.stride_h = stride_h; l.stride_w = stride_w;
   l.pad = {pad_top, pad_bottom, pad_left, pad_right};
-  l.validate();  // post parameters live in DRAM and are checked when loaded
   l.weight_format = weight_format();
   l.activation_format = input_zvc() ? TensorFormat::zvc : TensorFormat::dense;
+  l.winograd = Winograd(winograd);
+  l.winograd_input_shift = winograd_input_shift;
+  l.winograd_weight_shift = winograd_weight_shift;
+  l.validate();  // post parameters live in DRAM and are checked when loaded
+  if (const std::string why = winograd_ineligibility(l); !why.empty()) throw LayerError("descriptor: " + why);
   l.post.enabled = flags & FLAG_POST;
   l.post.relu = flags & FLAG_RELU;
   return l;
@@ -95,6 +102,9 @@ LayerDescriptor LayerDescriptor::from_layer(const Layer& l) {
   d.out_channels = l.out_channels;
   d.kernel_h = l.kernel_h; d.kernel_w = l.kernel_w; d.stride_h = l.stride_h; d.stride_w = l.stride_w;
   d.pad_top = l.pad.top; d.pad_bottom = l.pad.bottom; d.pad_left = l.pad.left; d.pad_right = l.pad.right;
+  d.winograd = l.uses_winograd() ? std::uint8_t(l.winograd) : 0;
+  d.winograd_input_shift = std::uint8_t(l.winograd_input_shift);
+  d.winograd_weight_shift = std::uint8_t(l.winograd_weight_shift);
   return d;
 }
 

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "golden/sparse_formats.hpp"
+#include "golden/winograd.hpp"
 #include "sdla/descriptor.hpp"
+#include "sdla/tile_plan.hpp"
 
 namespace sdla {
 namespace {
@@ -53,6 +55,28 @@ std::vector<std::uint8_t> pack_weights(const Layer& l, const AcceleratorConfig& 
           for (unsigned k = 0; k < cols; ++k, at += cfg.atom_bytes())
             for (unsigned i = 0; i < lanes && ca * lanes + i < l.in_channels; ++i)
               put(&out[at + i * eb], w.at({k0 + k, ca * lanes + i, r, s}), eb);
+  }
+  return out;
+}
+
+/// Winograd-transformed weights u [K, C, 4, 4] -> per group, channel atom,
+/// half of the atom (two for exact int8, on int16 lanes), component: [cols][pass lanes].
+std::vector<std::uint8_t> pack_winograd_weights(const Layer& l, const AcceleratorConfig& cfg,
+                                                const Tensor<std::int16_t>& u) {
+  const Precision pass = pass_precision(l);
+  const unsigned lanes = cfg.lanes(l.precision), pass_lanes = cfg.lanes(pass), eb = element_bytes(pass);
+  const unsigned catoms = (l.in_channels + lanes - 1) / lanes, halves = lanes / pass_lanes;
+  std::vector<std::uint8_t> out(std::size_t(l.out_channels) * catoms * weight_positions(l, cfg) * cfg.atom_bytes(), 0);
+  std::size_t at = 0;
+  for (unsigned k0 = 0; k0 < l.out_channels; k0 += cfg.atomic_k) {
+    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0);
+    for (unsigned ca = 0; ca < catoms; ++ca)
+      for (unsigned h = 0; h < halves; ++h)
+        for (unsigned comp = 0; comp < 16; ++comp)
+          for (unsigned k = 0; k < cols; ++k, at += cfg.atom_bytes())
+            for (unsigned i = 0; i < pass_lanes; ++i)
+              if (const unsigned c = ca * lanes + h * pass_lanes + i; c < l.in_channels)
+                put(&out[at + i * eb], u.at({k0 + k, c, comp / 4, comp % 4}), eb);
   }
   return out;
 }
@@ -180,7 +204,7 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
 
   std::vector<LayerDescriptor> descs;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const Layer& l = layers[i];
+    Layer l = resolve_winograd(layers[i]);
     l.validate();
     const unsigned lanes = cfg.lanes(l.precision);
     const Shape want_w{l.out_channels, l.in_channels, l.kernel_h, l.kernel_w};
@@ -244,10 +268,20 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
         d_input_mask = p_out.output_mask;
       }
     }
+    std::vector<std::uint8_t> winograd_weights;
+    if (l.uses_winograd()) {
+      // Pre-transformed on the host, as NVDLA's compiler does; the shift sets nvdla's output scale.
+      const auto u = golden::winograd_weights(operands[i].weights, l.precision, golden::WinogradMode(l.winograd));
+      l.winograd_weight_shift = u.weight_shift;
+      winograd_weights = pack_winograd_weights(l, cfg, u.u);
+      cl.layer = l;
+    }
     LayerDescriptor d = LayerDescriptor::from_layer(l);
     d.input_mask_addr = d_input_mask;
     d.input_fill = d_input_fill;
-    if (l.weight_format == TensorFormat::sparse_2_4) {
+    if (l.uses_winograd()) {
+      cl.weights = place(std::move(winograd_weights));
+    } else if (l.weight_format == TensorFormat::sparse_2_4) {
       try {
         golden::check_2_4(operands[i].weights);
       } catch (const golden::FormatError& e) {

@@ -58,10 +58,9 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
   TilePlan plan;
   plan.lanes = cfg.lanes(l.precision);
   plan.winograd = l.uses_winograd() ? l.winograd : Winograd::off;
-  // Exact Winograd of int8: transformed operands need the int16 lanes (facts.md).
-  plan.pass_precision = plan.winograd == Winograd::exact ? Precision::int16 : l.precision;
+  plan.pass_precision = pass_precision(l);
   plan.halves = plan.lanes / cfg.lanes(plan.pass_precision);
-  plan.positions = plan.winograd == Winograd::off ? l.kernel_h * l.kernel_w : 16 * plan.halves;
+  plan.positions = weight_positions(l, cfg);
   plan.atom_bytes = cfg.atom_bytes();
   plan.in_atoms = ceil_div(l.in_channels, plan.lanes);
   const bool sparse = l.weight_format == TensorFormat::sparse_2_4;

@@ -28,7 +28,7 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
     case PsumBlock::Op::add: {
       const MacPass& pass = *b.pass;
       for (unsigned k = 0; k < pass.columns; ++k) {
-        std::int64_t* dst = column(b.group, k) + b.offset;
+        std::int64_t* dst = column(b.group, k);
         for (unsigned v = 0; v < pass.vectors; ++v) dst[v] += pass.psum(v, k);
       }
       adds_ += std::uint64_t(pass.columns) * pass.vectors;
@@ -42,13 +42,19 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
       out_.per_column = b.entries;
       out_.stride = unsigned(entries_);
       out_.sums = column(b.group, 0);
+      out_.group = b.group;
+      out_.component = b.component;
+      out_.first = b.first;
+      out_.final = b.final;
       reads_ += std::uint64_t(b.columns) * b.entries;
       out_isock->b_transport(out_, delay);
+      // A Winograd component is drained as soon as it is complete: its sums start again from zero.
+      if (b.component >= 0) std::fill(column(b.group, 0), column(b.group, 0) + atomic_k_ * entries_, 0);
       return;
     }
     case PsumBlock::Op::finish:
       out_ = SumTile{};
-      out_.last = true;
+      out_.end_of_layer = true;
       out_isock->b_transport(out_, delay);
       return;
   }

@@ -200,7 +200,8 @@ void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
   // Every tensor must end below 2^64: a region that wraps around would pass
   // the memory's own bounds check with the wrong bytes.
   const std::uint64_t lanes = cfg_.lanes(l.precision), atom = cfg_.atom_bytes();
-  const std::uint64_t atoms = (l.in_channels + lanes - 1) / lanes, rs = std::uint64_t(l.kernel_h) * l.kernel_w;
+  const std::uint64_t atoms = (l.in_channels + lanes - 1) / lanes;
+  const std::uint64_t rs = weight_positions(l, cfg_);
   const std::uint64_t pixels_in = std::uint64_t(l.in_height) * l.in_width;
   const std::uint64_t pixels_out = std::uint64_t(l.out_height()) * l.out_width();
   const std::uint64_t out_atoms = (l.out_channels + lanes - 1) / lanes;

@@ -9,7 +9,7 @@ ConvPipeline::ConvPipeline(const sc_core::sc_module_name& name, const Accelerato
       loader_("loader", cfg),
       decompressor_("decompressor"),
       feeder_("feeder", cfg),
-      input_transform_("winograd_input_transform", cfg),
+      input_transform_("winograd_input_transform"),
       accumulator_("accumulator", cfg),
       output_transform_("winograd_output_transform", cfg),
       post_("post_processor"),
@@ -45,9 +45,12 @@ void ConvPipeline::run(ConvJob& job, sc_core::sc_time& delay) {
   auto fill = [](std::uint32_t q16) { return q16 == 0 ? 1.0 : double(q16) / 65536.0; };
   const TilePlan plan = plan_tiles(layer, cfg_, fill(job.desc.input_fill), fill(job.desc.weight_fill));
   const bool split_c = plan.units_per_block < plan.units;
-  accumulator_.shape(split_c ? plan.kgroups_per_block : 1,
-                     plan.accumulator_entries(plan.rows_per_tile, plan.cols_per_tile), layer.precision);
-  output_transform_.configure(layer);
+  const unsigned groups = split_c ? plan.kgroups_per_block : 1;
+  const unsigned tiles = unsigned(TilePlan::tiles(plan.rows_per_tile, plan.cols_per_tile));
+  // Winograd: the accumulator holds one component's products per tile, the output transform the outputs.
+  accumulator_.shape(groups, plan.winograd == Winograd::off ? plan.rows_per_tile * plan.cols_per_tile : tiles,
+                     layer.precision);
+  output_transform_.configure(layer, groups, tiles);
   post_.configure(layer, job.bias);
   writer_.configure(layer, job.desc);
   job.tiling = plan.summary();
@@ -69,8 +72,8 @@ void ConvPipeline::activity(Activity& a) const {
   a["accumulator"] = accumulator_.activity();
   a["post_processor"] = post_.activity();
   // Winograd units appear once they have worked, so direct-only reports stay as they were.
-  if (Counters c = input_transform_.activity(); c.at("tiles")) a["winograd_input_transform"] = std::move(c);
-  if (Counters c = output_transform_.activity(); c.at("tiles")) a["winograd_output_transform"] = std::move(c);
+  if (Counters c = input_transform_.activity(); c.at("vectors")) a["winograd_input_transform"] = std::move(c);
+  if (Counters c = output_transform_.activity(); c.at("folds")) a["winograd_output_transform"] = std::move(c);
 }
 
 }  // namespace sdla

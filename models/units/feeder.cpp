@@ -39,8 +39,8 @@ void Feeder::run_layer(const Layer& layer, const TilePlan& plan) {
   feed_.input_shift = layer.winograd_input_shift;
   feed_.tile_lanes = plan.lanes;
   if (feed_.winograd) {
-    feed_.tile_values.assign(std::size_t(max_vectors) * 16 * plan.lanes, 0);
-    feed_.tile_zero.assign(feed_.tile_values.size(), 1);
+    feed_.inputs.assign(std::size_t(max_vectors) * 4 * plan.lanes, 0);
+    feed_.input_zero.assign(feed_.inputs.size(), 1);
   }
   batch_.granule = plan.granule;
   batch_.mask_bytes = plan.mask_bytes;
@@ -70,35 +70,58 @@ void Feeder::compute_step(const SlotLoad& ld, sc_core::sc_time& local) {
       acc_op_.group = group;
       acc_isock->b_transport(acc_op_, local);
     }
-    for (unsigned u = s.u0; u < s.u1; ++u) {
-      // A pass starts as soon as its own block of data is in.
-      const sc_core::sc_time need = ld.ready_at[std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0)];
-      const sc_core::sc_time now = sc_core::sc_time_stamp();
-      if (need > now + local) local = need - now;
-      if (plan_.winograd == Winograd::off)
+    if (plan_.winograd == Winograd::off) {
+      for (unsigned u = s.u0; u < s.u1; ++u) {
+        wait_for_block(ld, kg, u, local);
         direct_unit(ld, kg, u, group, local);
-      else
-        winograd_unit(ld, kg, u, group, local);
+      }
+      if (s.last_c) drain(ld, kg, group, -1, local);
+      continue;
     }
-    if (s.last_c) {
-      // Catch up with the array before writing: the DRAM serves requests in
-      // the order they arrive, and a write booked ahead in time would queue
-      // the loader's next reads behind it.
-      wait(local);
-      local = sc_core::SC_ZERO_TIME;
-      acc_op_.op = PsumBlock::Op::drain;
-      acc_op_.group = group;
-      acc_op_.first_channel = kg * cfg_.atomic_k;
-      acc_op_.columns = group_columns(layer_, cfg_, kg);
-      acc_op_.step = s;
-      acc_op_.entries = unsigned(plan_.accumulator_entries(s.p1 - s.p0, s.q1 - s.q0));
-      sc_core::sc_time writes = local;  // the writes go on behind the array
-      acc_isock->b_transport(acc_op_, writes);
+    // Winograd: component by component, each over every channel unit, so
+    // the accumulator holds one component's products at a time.
+    for (unsigned comp = 0; comp < 16; ++comp) {
+      for (unsigned u = s.u0; u < s.u1; ++u) {
+        if (comp == 0) wait_for_block(ld, kg, u, local);
+        winograd_unit(ld, kg, u, comp, group, local);
+      }
+      drain(ld, kg, group, int(comp), local);
     }
   }
 }
 
-void Feeder::issue(unsigned group, unsigned offset, sc_core::sc_time& local) {
+void Feeder::wait_for_block(const SlotLoad& ld, unsigned kg, unsigned u, sc_core::sc_time& local) {
+  // A pass starts as soon as its own block of data is in.
+  const TileStep& s = ld.step;
+  const sc_core::sc_time need = ld.ready_at[std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0)];
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  if (need > now + local) local = need - now;
+}
+
+void Feeder::drain(const SlotLoad& ld, unsigned kg, unsigned group, int component, sc_core::sc_time& local) {
+  const TileStep& s = ld.step;
+  const bool final = s.last_c && (component < 0 || component == 15);
+  sc_core::sc_time writes = local;
+  if (final) {
+    // Catch up with the array before writing: the DRAM serves requests in
+    // the order they arrive, and a write booked ahead in time would queue
+    // the loader's next reads behind it.
+    wait(local);
+    local = writes = sc_core::SC_ZERO_TIME;
+  }
+  acc_op_.op = PsumBlock::Op::drain;
+  acc_op_.group = group;
+  acc_op_.first_channel = kg * cfg_.atomic_k;
+  acc_op_.columns = group_columns(layer_, cfg_, kg);
+  acc_op_.step = s;
+  acc_op_.entries = unsigned(component < 0 ? s.pixels() : TilePlan::tiles(s.p1 - s.p0, s.q1 - s.q0));
+  acc_op_.component = component;
+  acc_op_.first = s.first_c && component == 0;
+  acc_op_.final = final;
+  acc_isock->b_transport(acc_op_, writes);  // the writes go on behind the array
+}
+
+void Feeder::issue(unsigned group, sc_core::sc_time& local) {
   MacPass& pass = feed_.pass;
   feed_isock->b_transport(feed_, local);
   if (pass.status != MacStatus::ok)
@@ -110,7 +133,6 @@ void Feeder::issue(unsigned group, unsigned offset, sc_core::sc_time& local) {
   acc_op_.op = PsumBlock::Op::add;
   acc_op_.group = group;
   acc_op_.pass = &pass;
-  acc_op_.offset = offset;
   acc_isock->b_transport(acc_op_, local);
 }
 
@@ -129,7 +151,7 @@ void Feeder::direct_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned g
     for (unsigned c = 0; c < layer_.kernel_w; ++c) {
       fill_weights(ld, kg, u, std::size_t(r) * layer_.kernel_w + c);
       fill_activations(ld, u, r, c);
-      issue(group, 0, local);
+      issue(group, local);
     }
 }
 
@@ -197,41 +219,39 @@ void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsign
   expand(ld.base, layer_.precision, pass.acts.data(), pass.act_zero.data());
 }
 
-void Feeder::fill_tiles(const SlotLoad& ld, unsigned u, unsigned lanes) {
+void Feeder::fill_winograd_inputs(const SlotLoad& ld, unsigned u, unsigned comp, unsigned lanes) {
   const TileStep& s = ld.step;
-  const unsigned tiles_w = (s.q1 - s.q0 + 1) / 2, tiles = feed_.tiles, stride = feed_.tile_lanes;
-  std::fill(feed_.tile_zero.begin(), feed_.tile_zero.begin() + std::ptrdiff_t(tiles) * 16 * stride, 1);
-  std::fill(feed_.tile_values.begin(), feed_.tile_values.begin() + std::ptrdiff_t(tiles) * 16 * stride, 0);
+  const unsigned tiles_w = (s.q1 - s.q0 + 1) / 2, tiles = feed_.pass.vectors, stride = feed_.tile_lanes;
+  const unsigned* rows = kWinogradInputRows[comp / 4];
+  const unsigned* cols = kWinogradInputRows[comp % 4];
+  std::fill(feed_.input_zero.begin(), feed_.input_zero.begin() + std::ptrdiff_t(tiles) * 4 * stride, 1);
+  std::fill(feed_.inputs.begin(), feed_.inputs.begin() + std::ptrdiff_t(tiles) * 4 * stride, 0);
   batch_.reads.clear();
   for (unsigned t = 0; t < tiles; ++t) {
     const long h0 = long(s.p0 + 2 * (t / tiles_w)) - long(layer_.pad.top);
     const long w0 = long(s.q0 + 2 * (t % tiles_w)) - long(layer_.pad.left);
-    for (unsigned e = 0; e < 16; ++e)
-      // Rows and columns of a partial tile beyond the output lie outside the image: zero lines.
-      if (const AtomRef* ref = input_atom(ld, h0 + e / 4, w0 + e % 4, u, 0))
-        batch_.reads.push_back({*ref, lanes, (t * 16 + e) * stride});
+    for (unsigned c = 0; c < 4; ++c)
+      // Inputs of a partial tile beyond the output lie outside the image: zero lines.
+      if (const AtomRef* ref = input_atom(ld, h0 + rows[c / 2], w0 + cols[c % 2], u, 0))
+        batch_.reads.push_back({*ref, lanes, (t * 4 + c) * stride});
   }
-  expand(ld.base, layer_.precision, feed_.tile_values.data(), feed_.tile_zero.data());
+  expand(ld.base, layer_.precision, feed_.inputs.data(), feed_.input_zero.data());
 }
 
-void Feeder::winograd_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned group, sc_core::sc_time& local) {
+void Feeder::winograd_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned comp, unsigned group,
+                           sc_core::sc_time& local) {
   MacPass& pass = feed_.pass;
   const TileStep& s = ld.step;
   const unsigned unit_lanes = std::min(plan_.lanes, layer_.in_channels - u * plan_.lanes);
-  feed_.tiles = ((s.p1 - s.p0 + 1) / 2) * ((s.q1 - s.q0 + 1) / 2);
-  feed_.data_ready = ld.ready_at[std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0)];
-  fill_tiles(ld, u, unit_lanes);
-  pass.vectors = feed_.tiles;
+  pass.vectors = unsigned(TilePlan::tiles(s.p1 - s.p0, s.q1 - s.q0));
+  feed_.component = comp;
+  fill_winograd_inputs(ld, u, comp, unit_lanes);
   // Exact Winograd of int8 runs on the int16 lanes: each atom in halves.
   for (unsigned half = 0; half < plan_.halves && half * pass.lanes < unit_lanes; ++half) {
-    feed_.lane_offset = half * pass.lanes;
     pass.lanes_valid = std::min(pass.lanes, unit_lanes - half * pass.lanes);
-    for (unsigned comp = 0; comp < 16; ++comp) {
-      fill_weights(ld, kg, u, std::size_t(half) * 16 + comp);
-      feed_.component = comp;
-      feed_.new_tiles = comp == 0;
-      issue(group, comp * feed_.tiles, local);
-    }
+    feed_.lane_offset = half * pass.lanes;
+    fill_weights(ld, kg, u, std::size_t(half) * 16 + comp);
+    issue(group, local);
   }
 }
 

@@ -52,14 +52,20 @@ class Feeder : public sc_core::sc_module {
 
  private:
   void compute_step(const SlotLoad& ld, sc_core::sc_time& local);
+  void wait_for_block(const SlotLoad& ld, unsigned kg, unsigned u, sc_core::sc_time& local);
+  /// Drains group `group`'s sums: a step's outputs (component -1), or one Winograd component.
+  void drain(const SlotLoad& ld, unsigned kg, unsigned group, int component, sc_core::sc_time& local);
   void direct_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned group, sc_core::sc_time& local);
-  void winograd_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned group, sc_core::sc_time& local);
+  /// The passes of Winograd component `comp` for channel unit u (two halves for exact int8).
+  void winograd_unit(const SlotLoad& ld, unsigned kg, unsigned u, unsigned comp, unsigned group,
+                     sc_core::sc_time& local);
   void fill_weights(const SlotLoad& ld, unsigned kg, unsigned u, std::size_t pos);
   void fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsigned c);
-  void fill_tiles(const SlotLoad& ld, unsigned u, unsigned lanes);
+  /// The four raw inputs of component `comp` of every 2x2 tile of the step.
+  void fill_winograd_inputs(const SlotLoad& ld, unsigned u, unsigned comp, unsigned lanes);
   /// Where input pixel (h, w) of unit u's atom j sits in the slot, or null outside the window.
   const AtomRef* input_atom(const SlotLoad& ld, long h, long w, unsigned u, unsigned j) const;
-  void issue(unsigned group, unsigned offset, sc_core::sc_time& local);
+  void issue(unsigned group, sc_core::sc_time& local);
   void expand(std::size_t base, Precision p, std::int16_t* values, std::uint8_t* zero);
 
   AcceleratorConfig cfg_;

@@ -37,7 +37,7 @@ void OutputWriter::write(std::uint64_t addr, const std::uint8_t* data, std::size
 }
 
 void OutputWriter::transport(OutputTile& t, sc_core::sc_time& delay) {
-  if (t.last) {
+  if (t.end_of_layer) {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     delay = writes_done_ > now ? writes_done_ - now : sc_core::SC_ZERO_TIME;
     return;

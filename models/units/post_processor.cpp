@@ -30,8 +30,8 @@ void PostProcessor::emit(unsigned k, std::int64_t acc, std::uint8_t* dst) {
 
 void PostProcessor::transport(SumTile& t, sc_core::sc_time& delay) {
   out_ = OutputTile{};
-  out_.last = t.last;
-  if (!t.last) {
+  out_.end_of_layer = t.end_of_layer;
+  if (!t.end_of_layer) {
     const unsigned pixels = t.per_column, cols = t.columns;
     staging_.resize(std::size_t(pixels) * cols * out_bytes_);
     for (unsigned v = 0; v < pixels; ++v)

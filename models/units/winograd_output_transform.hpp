@@ -1,13 +1,18 @@
 /// \file
 /// The Winograd output transform (NVDLA's POA): after the accumulator. For
-/// a Winograd layer it turns each 2x2 tile's 16 accumulated products M into
-/// Y = A^T M A (adds only), scales it back to the units of a direct
-/// convolution — exact: Z / 4; nvdla: Z * 2^(ws + t - 2), rounded half away
-/// from zero when that is a right shift — and hands the output pixels to the
-/// post-processor. Direct convolution passes through untouched.
+/// a Winograd layer it receives each component's products M (one sum per
+/// 2x2 tile, over the step's channel units) and adds them into the tile's
+/// four outputs with the coefficients of Y = A^T M A, which is linear in M
+/// (adds only). After the last component of the last channel block it
+/// scales the outputs back to the units of a direct convolution — exact:
+/// Y / 4; nvdla: Y * 2^(ws + t - 2), rounded half away from zero when that
+/// is a right shift — and hands the output pixels to the post-processor.
+/// Direct convolution passes through untouched.
 ///
-/// Timing: one tile of every column per cycle; its cycles delay the output
-/// writes, never the array.
+/// Its output registers hold four sums per tile of the step; the tile plan
+/// counts them against the accumulator's capacity. Timing: one tile of every
+/// column per cycle; folding a component overlaps the array's next passes,
+/// the final scaling delays the output writes.
 #pragma once
 
 #include <cstdint>
@@ -29,20 +34,28 @@ class WinogradOutputTransform : public sc_core::sc_module {
 
   WinogradOutputTransform(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
 
-  /// Programs the next layer: its Winograd mode, and for nvdla the weight
-  /// and input shifts that set the output scale.
-  void configure(const Layer& layer);
-  /// Counters: "tiles" (per column), "adds", "cycles".
-  Counters activity() const { return {{"tiles", tiles_}, {"adds", adds_}, {"cycles", cycles_}}; }
+  /// Programs the next layer: its Winograd mode, the output scale (nvdla:
+  /// weight and input shifts), and room for `groups` groups of `tiles` tiles.
+  void configure(const Layer& layer, unsigned groups, unsigned tiles);
+  /// Counters: "folds" (components added in, per tile and column), "adds",
+  /// "outputs" (pixels scaled and sent on, per column), "cycles".
+  Counters activity() const { return {{"folds", folds_}, {"adds", adds_}, {"outputs", outputs_}, {"cycles", cycles_}}; }
 
  private:
   void transport(SumTile& t, sc_core::sc_time& delay);
+  void fold(const SumTile& t);
+  void send(const SumTile& t, sc_core::sc_time& delay);
+  std::int64_t* outputs(unsigned group, unsigned col) { return &y_[(std::size_t(group) * atomic_k_ + col) * tiles_ * 4]; }
+
   sc_core::sc_time cycle_;
+  unsigned atomic_k_;
   Winograd mode_ = Winograd::off;
   int scale_ = -2;
-  std::vector<std::int64_t> pixels_;
+  unsigned tiles_ = 0;
+  std::vector<std::int64_t> y_;       // [group][column][tile][2x2]
+  std::vector<std::int64_t> pixels_;  // [column][pixel] of the tile sent on
   SumTile out_;
-  std::uint64_t tiles_ = 0, adds_ = 0, cycles_ = 0;
+  std::uint64_t folds_ = 0, adds_ = 0, outputs_ = 0, cycles_ = 0;
 };
 
 }  // namespace sdla

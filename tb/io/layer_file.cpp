@@ -19,7 +19,8 @@ using nlohmann::json;
 constexpr unsigned kMaxDim = 65535;  // descriptor fields are 16 bits wide
 const char* const kFields[] = {"name",      "op",       "in_channels", "out_channels",  "in_height",
                                "in_width",  "kernel",   "stride",      "padding",       "precision",
-                               "input_density", "weight_density", "weight_format", "activation_format", "post"};
+                               "input_density", "weight_density", "weight_format", "activation_format", "post",
+                               "winograd", "winograd_strict", "winograd_input_shift"};
 const char* const kPostFields[] = {"multiplier", "shift", "relu"};
 
 template <std::size_t N>
@@ -128,6 +129,21 @@ class LayerParser {
       else fail("activation_format", "expected \"dense\" or \"zvc\", got " + shown(*v));
     }
     if (const json* v = find(j, "post")) parse_post(*v, l);
+    if (const json* v = find(j, "winograd")) {
+      if (*v == "off") l.winograd = Winograd::off;
+      else if (*v == "exact") l.winograd = Winograd::exact;
+      else if (*v == "nvdla") l.winograd = Winograd::nvdla;
+      else if (*v == "auto") l.winograd = Winograd::automatic;
+      else fail("winograd", "expected \"off\", \"exact\", \"nvdla\" or \"auto\", got " + shown(*v));
+    }
+    if (const json* v = find(j, "winograd_strict")) {
+      if (!v->is_boolean()) fail("winograd_strict", "expected true or false, got " + shown(*v));
+      l.winograd_strict = v->get<bool>();
+    }
+    if (const json* v = find(j, "winograd_input_shift")) {
+      if (!is_dim(*v, 0) || v->get<unsigned>() > 2) fail("winograd_input_shift", "expected 0, 1 or 2, got " + shown(*v));
+      l.winograd_input_shift = v->get<unsigned>();
+    }
     return l;
   }
 
@@ -285,6 +301,9 @@ json to_json(const Layer& l) {
   j["weight_density"] = l.weight_density;
   j["weight_format"] = to_string(l.weight_format);
   j["activation_format"] = to_string(l.activation_format);
+  if (l.winograd != Winograd::off) j["winograd"] = to_string(l.winograd);
+  if (l.winograd_strict) j["winograd_strict"] = true;
+  if (l.winograd_input_shift != 2) j["winograd_input_shift"] = l.winograd_input_shift;
   if (l.post.enabled) {
     json post;
     auto values = [](const auto& v) {
