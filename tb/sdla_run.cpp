@@ -12,6 +12,7 @@
 #include "energy_table.hpp"
 #include "golden/sparse_formats.hpp"
 #include "io/layer_file.hpp"
+#include "mac_arrays.hpp"
 #include "report.hpp"
 #include "testbench.hpp"
 #include "wave_options.hpp"
@@ -89,7 +90,7 @@ int run(const Options& o) {
   if (!o.energy_table.empty()) energy.overlay(EnergyTable::from_file(o.energy_table));
 
   const Program prog = compile_network(cfg, layers, w.input, w.operands);
-  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, waves(o), true};
+  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, waves(o), true, make_any_mac_array};
   Testbench tb("tb", tbo);
   fmt::print("sdla-run: {} layer(s), seed {}, preset {}, MAC array {}\n", layers.size(), o.seed, cfg.name, o.mac);
   const RunOutcome outcome = tb.run({prog}).front();

@@ -3,21 +3,22 @@
 #include <stdexcept>
 
 #include "mac_array_model.hpp"
-#include "rtl_mac_array.hpp"
 #include "sdla/regs.hpp"
 
 namespace sdla {
 
 std::unique_ptr<MacArrayTarget> make_mac_array(const TestbenchOptions& o) {
   if (o.mac == "model") return std::make_unique<MacArrayModel>("mac_array", o.cfg);
-  if (o.mac == "rtl") return make_rtl_mac_array("mac_array", o.cfg, o.waves, o.crosscheck);
+  if (o.mac == "rtl")
+    throw std::invalid_argument("MAC array 'rtl': this program was built without the RTL (link sdla_tb_rtl and set "
+                                "TestbenchOptions::make_mac = sdla::make_any_mac_array)");
   throw std::invalid_argument("unknown MAC array '" + o.mac + "' (known: model, rtl)");
 }
 
 Testbench::Testbench(const sc_core::sc_module_name& name, const TestbenchOptions& options)
     : sc_module(name),
       options_(options),
-      mac_(make_mac_array(options)),
+      mac_(options.make_mac ? options.make_mac(options) : make_mac_array(options)),
       dram_("dram", options.dram_bytes, options.cfg),
       accel_("sdla", options.cfg, MacArrayBinding::external),
       irq_("irq"),

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,9 +23,13 @@
 #include "dram.hpp"
 #include "host_compiler.hpp"
 #include "mac_array_target.hpp"
-#include "rtl_mac_core.hpp"
+#include "sdla/trace_options.hpp"
 
 namespace sdla {
+
+struct TestbenchOptions;
+/// Builds the MAC array a testbench binds (see make_mac_array).
+using MacArrayFactory = std::function<std::unique_ptr<MacArrayTarget>(const TestbenchOptions&)>;
 
 struct TestbenchOptions {
   AcceleratorConfig cfg;
@@ -32,6 +37,9 @@ struct TestbenchOptions {
   std::uint64_t dram_bytes = 0;   ///< DRAM size; at least every program's `end`
   RtlTraceOptions waves;          ///< RTL waveforms (path "" = none)
   bool crosscheck = true;         ///< the RTL also runs the C++ model on every pass and must agree
+  /// Empty: make_mac_array. Executables that run the RTL link sdla_tb_rtl
+  /// and set sdla::make_any_mac_array (tb/mac_arrays.hpp).
+  MacArrayFactory make_mac{};
 };
 
 struct RunOutcome {
@@ -44,8 +52,8 @@ struct RunOutcome {
   std::vector<LayerRecord> layers;
 };
 
-/// The MAC array named by options.mac ("model" or "rtl"); throws
-/// std::invalid_argument for another name.
+/// The C++ model for options.mac == "model"; throws std::invalid_argument
+/// for another name (the RTL needs make_any_mac_array of sdla_tb_rtl).
 std::unique_ptr<MacArrayTarget> make_mac_array(const TestbenchOptions& options);
 
 class Testbench : public sc_core::sc_module {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mac_arrays.hpp"
 #include "random_layers.hpp"
 #include "seed.hpp"
 
@@ -29,12 +30,12 @@ std::vector<Workload> every_format(std::mt19937_64& rng, unsigned per_pair) {
 
 TEST(RtlLayers, SmallEveryFormat) {
   std::mt19937_64 rng(test::seed(41));
-  check("small", every_format(rng, 4), "rtl");
+  check("small", every_format(rng, 4), "rtl", make_any_mac_array);
 }
 
 TEST(RtlLayers, FullEveryFormat) {
   std::mt19937_64 rng(test::seed(42));
-  check("full", every_format(rng, 2), "rtl");
+  check("full", every_format(rng, 2), "rtl", make_any_mac_array);
 }
 
 // A compute-bound layer on the full array, dense int8 and int16.
@@ -49,7 +50,7 @@ TEST(RtlLayers, FullConvInt8AndInt16) {
     l.input_density = 0.7;
     w.push_back(generate_workload({l}, 43));
   }
-  const auto outs = check("full", w, "rtl");
+  const auto outs = check("full", w, "rtl", make_any_mac_array);
   // int16 runs at half the int8 rate on the same array.
   ASSERT_EQ(outs.size(), 2u);
   EXPECT_EQ(outs[1].layers.at(0).activity.at("mac_array").at("cycles"),

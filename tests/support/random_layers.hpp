@@ -63,7 +63,7 @@ inline Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index, Ten
 /// golden reference; with the RTL, the C++ model's activity of the same passes
 /// must equal the RTL's. Returns the outcomes for further checks.
 inline std::vector<RunOutcome> check(const std::string& preset, const std::vector<Workload>& workloads,
-                                     const std::string& mac = "model") {
+                                     const std::string& mac = "model", MacArrayFactory make_mac = {}) {
   const auto cfg = AcceleratorConfig::preset(preset);
   std::vector<Program> programs;
   std::uint64_t dram = 0;
@@ -71,7 +71,7 @@ inline std::vector<RunOutcome> check(const std::string& preset, const std::vecto
     programs.push_back(compile_network(cfg, w.layers, w.input, w.operands));
     dram = std::max(dram, programs.back().end);
   }
-  Testbench tb("tb", {cfg, mac, dram, {}, true});
+  Testbench tb("tb", {cfg, mac, dram, {}, true, std::move(make_mac)});
   const auto outcomes = tb.run(programs);
   EXPECT_EQ(outcomes.size(), workloads.size());
   for (std::size_t i = 0; i < workloads.size(); ++i) {
