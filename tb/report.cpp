@@ -35,6 +35,30 @@ nlohmann::json traffic_json(const Activity& a) {
   return j;
 }
 
+/// How a layer used Winograd: the mode (or why it fell back), the multiplies
+/// the array issued against the dense count, the transforms' adds and energy.
+nlohmann::json winograd_json(const Layer& l, const Activity& a, const Energy& e,
+                             const std::optional<golden::ErrorStats>& error) {
+  nlohmann::json j;
+  j["mode"] = to_string(l.uses_winograd() ? l.winograd : Winograd::off);
+  if (!l.winograd_fallback.empty()) j["fallback"] = l.winograd_fallback;
+  if (l.uses_winograd() && l.winograd == Winograd::nvdla) {
+    j["input_shift"] = l.winograd_input_shift;
+    j["weight_shift"] = l.winograd_weight_shift;
+  }
+  j["issued_multiplies"] = count(a, "mac_array", "mac_random") + count(a, "mac_array", "mac_gated");
+  j["dense_multiplies"] = l.macs();
+  j["transform_adds"] = count(a, "winograd_input_transform", "adds") + count(a, "winograd_output_transform", "adds");
+  double transform_pj = 0;
+  for (const char* unit : {"winograd_input_transform", "winograd_output_transform"})
+    if (auto it = e.by_component.find(unit); it != e.by_component.end()) transform_pj += it->second;
+  j["transform_energy_pj"] = transform_pj;
+  if (auto it = e.by_component.find("mac_array"); it != e.by_component.end()) j["mac_array_energy_pj"] = it->second;
+  if (error)
+    j["error_vs_direct"] = {{"max_abs", error->max_abs}, {"mean_abs", error->mean_abs}, {"mean_rel", error->mean_rel}};
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json make_report(const ReportInput& in) {
@@ -83,6 +107,7 @@ nlohmann::json make_report(const ReportInput& in) {
     lj["tiling"] = rec.tiling;
     lj["activity"] = rec.activity;
     lj["energy_pj"] = energy_json(e);
+    lj["winograd"] = winograd_json(l, rec.activity, e, i < in.winograd_error.size() ? in.winograd_error[i] : std::nullopt);
     if (!e.unpriced.empty()) lj["unpriced_actions"] = e.unpriced;
     if (auto m = rec.activity.find(kMacModelComponent); m != rec.activity.end()) {
       // The MAC array's activity from both sources: measured on the RTL, computed by the model.
@@ -151,6 +176,26 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
     if (component != "total" && pj.get<double>() > 0)
       parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : ", ", component, 100 * pj.get<double>() / total);
   fmt::print(os, "energy: {:.3f} uJ ({})\n", total / 1e6, parts);
+  for (const auto& l : r["layers"]) {
+    const auto& w = l["winograd"];
+    const std::string name = l["name"].get<std::string>();
+    if (w.contains("fallback")) {
+      fmt::print(os, "winograd: {} falls back to direct convolution: {}\n", name, w["fallback"].get<std::string>());
+      continue;
+    }
+    if (w["mode"] == "off") continue;
+    const auto issued = w["issued_multiplies"].get<std::uint64_t>(), dense = w["dense_multiplies"].get<std::uint64_t>();
+    fmt::print(os, "winograd: {} {}: {} multiplies issued for {} dense ({:.2f}x fewer), {} transform adds ({:.3f} uJ; "
+                   "MAC array {:.3f} uJ)\n",
+               name, w["mode"].get<std::string>(), issued, dense, issued ? double(dense) / double(issued) : 0.0,
+               w["transform_adds"].get<std::uint64_t>(), w["transform_energy_pj"].get<double>() / 1e6,
+               w.value("mac_array_energy_pj", 0.0) / 1e6);
+    if (w.contains("error_vs_direct")) {
+      const auto& e = w["error_vs_direct"];
+      fmt::print(os, "winograd: {} error against direct convolution: max |d| {}, mean |d| {:.3f}, mean relative {:.4f}\n",
+                 name, e["max_abs"].get<double>(), e["mean_abs"].get<double>(), e["mean_rel"].get<double>());
+    }
+  }
   if (r.contains("error"))
     fmt::print(os, "error: {} (code {}) in layer {}: {}\n", r["error"]["name"].get<std::string>(),
                r["error"]["code"].get<unsigned>(), r["error"]["layer"].get<unsigned>(),

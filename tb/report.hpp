@@ -1,9 +1,10 @@
 /// \file
 /// The run report: figures per layer and in total (cycles, MACs,
-/// utilisation, DRAM bytes, activity, energy), as JSON for tools and as a
-/// table for people.
+/// utilisation, DRAM bytes, activity, energy, Winograd trade-offs), as JSON
+/// for tools and as a table for people.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "energy_table.hpp"
+#include "golden/winograd.hpp"
 #include "testbench.hpp"
 
 namespace sdla {
@@ -21,6 +23,8 @@ struct ReportInput {
   const RunOutcome* outcome = nullptr;
   std::vector<bool> layer_bit_exact;           ///< per completed layer
   const EnergyTable* energy = nullptr;
+  /// Per layer, for nvdla Winograd layers: the output's error against direct convolution.
+  std::vector<std::optional<golden::ErrorStats>> winograd_error;
 };
 
 nlohmann::json make_report(const ReportInput& in);

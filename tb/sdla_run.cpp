@@ -95,11 +95,12 @@ int run(const Options& o) {
   fmt::print("sdla-run: {} layer(s), seed {}, preset {}, MAC array {}\n", layers.size(), o.seed, cfg.name, o.mac);
   const RunOutcome outcome = tb.run({prog}).front();
 
-  const auto golden = golden_outputs(w);
+  const GoldenRun golden = golden_run(w);
   std::vector<bool> exact;
-  for (std::size_t i = 0; i < outcome.outputs.size(); ++i) exact.push_back(outcome.outputs[i] == golden[i]);
+  for (std::size_t i = 0; i < outcome.outputs.size(); ++i) exact.push_back(outcome.outputs[i] == golden.outputs[i]);
 
-  const nlohmann::json report = make_report({&cfg, tb.mac_array().source(), &outcome, exact, &energy});
+  const nlohmann::json report =
+      make_report({&cfg, tb.mac_array().source(), &outcome, exact, &energy, golden.winograd_error});
   if (!o.report.empty()) {
     std::ofstream out(o.report);
     out << report.dump(2) << '\n';

@@ -31,7 +31,7 @@ void only_keys(const YAML::Node& node, const std::set<std::string>& allowed, con
 const char* default_energy_table_yaml() { return kDefaultEnergyTableYaml; }
 
 bool is_bookkeeping_action(const std::string& action) {
-  static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors"};
+  static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors", "vectors"};
   // Per-tensor DRAM figures break read_bytes/write_bytes down; they are not priced again.
   const bool per_tensor = action.size() > 6 && action.compare(action.size() - 6, 6, "_bytes") == 0 &&
                           action != "read_bytes" && action != "write_bytes";
