@@ -49,8 +49,7 @@ struct Figures {
 /// A few different passes, reused round robin (execute() leaves the request alone).
 std::vector<sdla::MacPass> make_passes(const sdla::AcceleratorConfig& cfg, const Options& o) {
   std::mt19937_64 rng(12345);
-  const int lo = o.precision == sdla::Precision::int8 ? -128 : -32768;
-  const int hi = -lo - 1;
+  const int lo = int(sdla::traits(o.precision).min), hi = int(sdla::traits(o.precision).max);
   std::uniform_int_distribution<int> value(lo, hi);
   std::bernoulli_distribution zero(o.zeros);
   std::vector<sdla::MacPass> passes(8);

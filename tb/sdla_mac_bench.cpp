@@ -98,8 +98,7 @@ class Stimulus {
 
  private:
   std::int16_t value() {
-    const int hi = precision_ == Precision::int8 ? 127 : 32767;
-    const int lo = -hi - 1;
+    const int hi = int(traits(precision_).max), lo = int(traits(precision_).min);
     switch (std::uniform_int_distribution<unsigned>(0, 15)(rng_)) {
       case 0: return std::int16_t(lo);
       case 1: return std::int16_t(hi);

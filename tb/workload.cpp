@@ -27,7 +27,6 @@ Tensor<T> random_tensor(Shape shape, double density, std::int64_t lo, std::int64
   return t;
 }
 
-std::int64_t max_value(Precision p) { return p == Precision::int8 ? 127 : 32767; }
 
 template <class T>
 Tensor<T> narrow(const Tensor<std::int16_t>& t) {
@@ -67,12 +66,12 @@ Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed)
   Workload w;
   w.layers = layers;
   const Layer& first = layers.front();
-  const std::int64_t in_max = max_value(first.precision);
+  const std::int64_t in_max = traits(first.precision).max;
   w.input = random_tensor<std::int16_t>({first.in_channels, first.in_height, first.in_width}, first.input_density,
                                         -in_max - 1, in_max, rng);
   for (const Layer& l : layers) {
     LayerOperands ops;
-    const std::int64_t m = max_value(l.precision);
+    const std::int64_t m = traits(l.precision).max;
     ops.weights = random_tensor<std::int16_t>({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w},
                                               l.weight_density, -m - 1, m, rng);
     if (l.weight_format == TensorFormat::sparse_2_4) ops.weights = golden::prune_2_4(ops.weights);
