@@ -48,7 +48,8 @@ struct Options;
 sdla::RtlTraceOptions waves(const Options& o);
 
 struct Options {
-  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd, prune, vcd_window;
+  std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd, prune, vcd_window,
+      winograd;
   unsigned vcd_depth = 1;
   std::vector<std::string> weights, biases;
   std::uint64_t seed = 1;
@@ -65,7 +66,10 @@ sdla::RtlTraceOptions waves(const Options& o) {
 int run(const Options& o) {
   using namespace sdla;
   const AcceleratorConfig cfg = AcceleratorConfig::preset(o.preset);
-  Workload w = generate_workload(o.layer_file.empty() ? default_layers() : read_layer_file(o.layer_file), o.seed);
+  std::vector<Layer> chain = o.layer_file.empty() ? default_layers() : read_layer_file(o.layer_file);
+  if (!o.winograd.empty())
+    for (Layer& l : chain) l.winograd = parse_winograd(o.winograd);
+  Workload w = generate_workload(chain, o.seed);
   const auto& layers = w.layers;
   if (!o.input.empty()) w.input = read_input(o.input, layers.front());
   if (!o.weights.empty() && o.weights.size() != layers.size())
@@ -138,6 +142,9 @@ int sc_main(int argc, char** argv) {
   app.add_option("--bias", o.biases, "Bias .npy int32 [K]; once per layer, needs a \"post\" section (default: random)");
   app.add_option("--output", o.output, "Write the last layer's output .npy: [K,P,Q] int32/int64 sums, or int8/int16 "
                                        "after post-processing");
+  app.add_option("--winograd", o.winograd, "Winograd F(2x2,3x3) for every layer, overriding the layer file: off, "
+                                           "exact, nvdla or auto (ineligible layers run direct and say why)")
+      ->check(CLI::IsMember({"off", "exact", "nvdla", "auto"}));
   app.add_option("--prune", o.prune, "Prune every layer's weights by magnitude: 2:4, or a density in [0, 1]");
   app.add_option("--seed", o.seed, "Seed of generated tensors")->capture_default_str();
   app.add_option("--preset", o.preset, "Accelerator preset")

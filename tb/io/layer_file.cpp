@@ -130,11 +130,12 @@ class LayerParser {
     }
     if (const json* v = find(j, "post")) parse_post(*v, l);
     if (const json* v = find(j, "winograd")) {
-      if (*v == "off") l.winograd = Winograd::off;
-      else if (*v == "exact") l.winograd = Winograd::exact;
-      else if (*v == "nvdla") l.winograd = Winograd::nvdla;
-      else if (*v == "auto") l.winograd = Winograd::automatic;
-      else fail("winograd", "expected \"off\", \"exact\", \"nvdla\" or \"auto\", got " + shown(*v));
+      if (!v->is_string()) fail("winograd", "expected \"off\", \"exact\", \"nvdla\" or \"auto\", got " + shown(*v));
+      try {
+        l.winograd = parse_winograd(v->get<std::string>());
+      } catch (const std::invalid_argument& e) {
+        fail("winograd", e.what());
+      }
     }
     if (const json* v = find(j, "winograd_strict")) {
       if (!v->is_boolean()) fail("winograd_strict", "expected true or false, got " + shown(*v));
@@ -280,6 +281,12 @@ std::vector<Layer> read_layer_file(const std::string& path) {
     throw LayerError(path + ": invalid JSON: " + what);
   }
   return parse_layers(j, path);
+}
+
+Winograd parse_winograd(const std::string& s) {
+  for (Winograd w : {Winograd::off, Winograd::exact, Winograd::nvdla, Winograd::automatic})
+    if (s == to_string(w)) return w;
+  throw std::invalid_argument("expected \"off\", \"exact\", \"nvdla\" or \"auto\", got \"" + s + "\"");
 }
 
 json to_json(const Layer& l) {

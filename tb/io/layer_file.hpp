@@ -29,6 +29,9 @@ std::vector<Layer> read_layer_file(const std::string& path);
 /// name) starts every error message.
 std::vector<Layer> parse_layers(const nlohmann::json& j, const std::string& where);
 
+/// "off", "exact", "nvdla" or "auto"; throws std::invalid_argument for anything else.
+Winograd parse_winograd(const std::string& s);
+
 /// One layer as a layer object, the inverse of parse_layers.
 nlohmann::json to_json(const Layer& layer);
 
