@@ -23,13 +23,12 @@ void OutputWriter::configure(const Layer& layer, const LayerDescriptor& desc) {
   writes_done_ = sc_core::sc_time_stamp();
 }
 
-void OutputWriter::write(std::uint64_t addr, const std::uint8_t* data, std::size_t len, sc_core::sc_time offset,
-                         std::uint64_t dense_bytes) {
+void OutputWriter::write(std::uint64_t addr, const std::uint8_t* data, std::size_t len, sc_core::sc_time offset) {
   xfer_.dir = DmaTransfer::Dir::write;
   xfer_.tensor = Stream::output;
   xfer_.runs.assign(1, DmaRun{addr, 0, len});
   xfer_.data.assign(data, data + len);
-  xfer_.dense_bytes = dense_bytes + pending_dense_;
+  xfer_.dense_bytes = pending_dense_;
   pending_dense_ = 0;
   dma_isock->b_transport(xfer_, offset);
   if (!xfer_.ok) throw DmaError(xfer_.error);

@@ -33,8 +33,7 @@ class OutputWriter : public sc_core::sc_module {
  private:
   void transport(OutputTile& t, sc_core::sc_time& delay);
   /// One write issued `offset` after now; throws DmaError on an error response.
-  void write(std::uint64_t addr, const std::uint8_t* data, std::size_t len, sc_core::sc_time offset,
-             std::uint64_t dense_bytes = 0);
+  void write(std::uint64_t addr, const std::uint8_t* data, std::size_t len, sc_core::sc_time offset);
   void write_dense(const OutputTile& t, sc_core::sc_time offset);
   void write_zvc(const OutputTile& t, sc_core::sc_time offset);
 

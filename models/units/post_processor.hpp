@@ -29,13 +29,13 @@ class PostProcessor : public sc_core::sc_module {
   void configure(const Layer& layer, std::vector<std::int32_t> bias);
   /// Bytes of one output element.
   unsigned output_bytes() const { return out_bytes_; }
-  /// Encodes the output element of channel k with sum `acc` at `dst` (little-endian).
-  void emit(unsigned k, std::int64_t acc, std::uint8_t* dst);
   /// Counters: "elements" (outputs produced), "requantize" (of those, post-processed).
   Counters activity() const { return {{"elements", elements_}, {"requantize", requantized_}}; }
 
  private:
   void transport(SumTile& t, sc_core::sc_time& delay);
+  /// Encodes the output element of channel k with sum `acc` at `dst` (little-endian).
+  void emit(unsigned k, std::int64_t acc, std::uint8_t* dst);
   Layer layer_;
   std::vector<std::int32_t> bias_;
   unsigned out_bytes_ = 4;
