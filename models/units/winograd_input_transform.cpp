@@ -2,17 +2,9 @@
 
 #include <algorithm>
 
+#include "sdla/rounding.hpp"
+
 namespace sdla {
-namespace {
-
-std::int32_t round_shift_away(std::int32_t v, unsigned s) {
-  if (s == 0) return v;
-  const std::int32_t mag = v < 0 ? -v : v, q = (mag + (1 << (s - 1))) >> s;
-  return v < 0 ? -q : q;
-}
-
-}  // namespace
-
 WinogradInputTransform::WinogradInputTransform(const sc_core::sc_module_name& name)
     : sc_module(name), feed_tsock("feed_tsock"), mac_isock("mac_isock") {
   mac_isock.bind(*this);

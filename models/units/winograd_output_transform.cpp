@@ -2,16 +2,13 @@
 
 #include <algorithm>
 
+#include "sdla/rounding.hpp"
+
 namespace sdla {
 namespace {
 
 // A^T of F(2x2,3x3) (facts.md).
 constexpr int kAT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
-
-std::int64_t round_shift_away(std::int64_t v, unsigned s) {
-  const std::int64_t mag = v < 0 ? -v : v, q = (mag + (std::int64_t(1) << (s - 1))) >> s;
-  return v < 0 ? -q : q;
-}
 
 }  // namespace
 
