@@ -35,7 +35,7 @@ struct AtomBatch {
   std::int16_t* values = nullptr;
   std::uint8_t* zero = nullptr;           ///< 1 = zero line set
   /// 2:4 weights: the block's metadata, [columns][meta_col_bytes] at
-  /// meta_addr, expanded into one mux index (0..3) per multiplier:
+  /// meta_addr (an absolute buffer address, unlike the refs), expanded into one mux index (0..3) per multiplier:
   /// index[column * lanes + i] for lane i (nibble idx0 | idx1 << 2 per pair).
   bool has_meta = false;
   std::size_t meta_addr = 0;

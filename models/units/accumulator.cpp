@@ -27,6 +27,14 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
       return;
     case PsumBlock::Op::add: {
       const MacPass& pass = *b.pass;
+      // The feeder shapes every step from the same plan: a pass that does not fit is a model bug.
+      if ((std::size_t(b.group) + 1) * atomic_k_ * entries_ > sums_.size() || pass.vectors > entries_ ||
+          pass.columns > atomic_k_)
+        throw std::logic_error(fmt::format("{}: a pass of {} vectors x {} columns into group {} does not fit {} "
+                                           "groups of {} sums per column",
+                                           name(), pass.vectors, pass.columns, b.group,
+                                           sums_.size() / (std::size_t(atomic_k_) * std::max<std::size_t>(entries_, 1)),
+                                           entries_));
       for (unsigned k = 0; k < pass.columns; ++k) {
         std::int64_t* dst = column(b.group, k);
         for (unsigned v = 0; v < pass.vectors; ++v) dst[v] += pass.psum(v, k);

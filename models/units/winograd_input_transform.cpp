@@ -34,8 +34,10 @@ void WinogradInputTransform::transform(TileFeed& f) {
       std::int32_t v = 0;
       std::uint8_t z = 1;
       for (unsigned c = 0; c < 4; ++c) {
-        v += sign[c] * d[c * stride + l];
-        z &= dz[c * stride + l];
+        // A zero-lined input is zero whatever its value lines carry.
+        const std::uint8_t zc = dz[c * stride + l];
+        v += zc ? 0 : sign[c] * d[c * stride + l];
+        z &= zc;
       }
       if (f.quantize) v = std::int32_t(std::clamp<std::int64_t>(round_shift_away(v, f.input_shift), range.min, range.max));
       acts[l] = std::int16_t(z ? 0 : v);
