@@ -1,16 +1,28 @@
 #include "mac_datapath.hpp"
 
 #include <algorithm>
-#include <bitset>
+#include <array>
 
 namespace sdla {
+
+namespace {
+
+// Set bits of every byte: a table, because baseline x86-64 has no popcount
+// instruction and libgcc's software one cost 6% of a run.
+constexpr std::array<std::uint8_t, 256> kBitsSet = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned i = 0; i < 256; ++i) t[i] = std::uint8_t((i & 1) + t[i / 2]);
+  return t;
+}();
+
+}  // namespace
 
 unsigned load_register(std::uint8_t* reg, std::int16_t value, unsigned bytes) {
   unsigned toggles = 0;
   const auto bits = std::uint16_t(value);
   for (unsigned b = 0; b < bytes; ++b) {
     const auto byte = std::uint8_t(bits >> (8 * b));
-    toggles += std::bitset<8>(reg[b] ^ byte).count();
+    toggles += kBitsSet[std::uint8_t(reg[b] ^ byte)];
     reg[b] = byte;
   }
   return toggles;

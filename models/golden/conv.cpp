@@ -1,6 +1,8 @@
 #include "golden/conv.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 namespace sdla::golden {
 namespace {
@@ -15,31 +17,54 @@ void check_shapes(const Layer& layer, const Shape& in, const Shape& w) {
     throw LayerError("golden: weight shape " + to_string(w) + ", layer needs " + to_string(want_w));
 }
 
+// acc[k] += w[k] * x over the output channels: the innermost loop of the
+// convolution, vectorized where the CPU allows (one binary for any x86-64).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SDLA_GOLDEN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SDLA_GOLDEN_CLONES
+#endif
+SDLA_GOLDEN_CLONES void axpy(std::int32_t* acc, const std::int8_t* w, std::int32_t x, unsigned n) {
+  for (unsigned k = 0; k < n; ++k) acc[k] += std::int32_t(w[k]) * x;
+}
+SDLA_GOLDEN_CLONES void axpy(std::int64_t* acc, const std::int16_t* w, std::int64_t x, unsigned n) {
+  for (unsigned k = 0; k < n; ++k) acc[k] += std::int64_t(w[k]) * x;
+}
+
 template <class Acc, class T>
 Tensor<Acc> direct_conv(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) {
   check_shapes(l, x.shape(), w.shape());
+  const unsigned K = l.out_channels, C = l.in_channels, R = l.kernel_h, S = l.kernel_w;
   const unsigned P = l.out_height(), Q = l.out_width();
-  Tensor<Acc> y({l.out_channels, P, Q});
   // y[k][p][q] = sum over c, r, s of x[c][p*sh + r - pad_top][q*sw + s - pad_left] * w[k][c][r][s];
   // positions in the padding are outside the image and contribute zero.
-  // The weight loops are outermost so each weight is read once.
-  for (unsigned k = 0; k < l.out_channels; ++k) {
-    Acc* out = &y.at({k, 0, 0});
-    for (unsigned c = 0; c < l.in_channels; ++c)
-      for (unsigned r = 0; r < l.kernel_h; ++r)
-        for (unsigned s = 0; s < l.kernel_w; ++s) {
-          const Acc weight = w.at({k, c, r, s});
-          for (unsigned p = 0; p < P; ++p) {
-            const long h = long(p) * l.stride_h + r - long(l.pad.top);
-            if (h < 0 || h >= long(l.in_height)) continue;
-            const T* row = &x.at({c, std::size_t(h), 0});
-            for (unsigned q = 0; q < Q; ++q) {
-              const long v = long(q) * l.stride_w + s - long(l.pad.left);
-              if (v < 0 || v >= long(l.in_width)) continue;
-              out[std::size_t(p) * Q + q] += Acc(row[v]) * weight;
-            }
+  // Weights as [c][r][s][k], so the innermost loop runs over output channels,
+  // and a whole output row accumulates at once, so each weight is read once per row.
+  std::vector<T> wt(w.size());
+  for (unsigned k = 0; k < K; ++k)
+    for (unsigned c = 0; c < C; ++c)
+      for (unsigned r = 0; r < R; ++r)
+        for (unsigned s = 0; s < S; ++s) wt[((std::size_t(c) * R + r) * S + s) * K + k] = w.at({k, c, r, s});
+  Tensor<Acc> y({K, P, Q});
+  std::vector<Acc> row(std::size_t(Q) * K);  // [q][k]
+  for (unsigned p = 0; p < P; ++p) {
+    std::fill(row.begin(), row.end(), Acc(0));
+    for (unsigned c = 0; c < C; ++c)
+      for (unsigned r = 0; r < R; ++r) {
+        const long h = long(p) * l.stride_h + r - long(l.pad.top);
+        if (h < 0 || h >= long(l.in_height)) continue;
+        const T* in = &x.at({c, std::size_t(h), 0});
+        for (unsigned s = 0; s < S; ++s) {
+          const T* ws = &wt[((std::size_t(c) * R + r) * S + s) * K];
+          for (unsigned q = 0; q < Q; ++q) {
+            const long v = long(q) * l.stride_w + s - long(l.pad.left);
+            if (v < 0 || v >= long(l.in_width) || in[v] == 0) continue;
+            axpy(&row[std::size_t(q) * K], ws, Acc(in[v]), K);
           }
         }
+      }
+    for (unsigned k = 0; k < K; ++k)
+      for (unsigned q = 0; q < Q; ++q) y.at({k, p, q}) = row[std::size_t(q) * K + k];
   }
   return y;
 }
