@@ -95,7 +95,7 @@ nlohmann::json make_report(const ReportInput& in) {
     exact = exact && layer_exact;
     nlohmann::json lj = to_json(l);
     lj["name"] = l.name;
-    lj["bit_exact"] = layer_exact;
+    lj["bit_exact"] = in.checked ? nlohmann::json(layer_exact) : nlohmann::json(nullptr);
     lj["cycles"] = rec.cycles;
     lj["macs"] = l.macs();
     lj["mac_utilization"] = util;
@@ -128,7 +128,8 @@ nlohmann::json make_report(const ReportInput& in) {
     macs += l.macs();
     peak_cycles += double(rec.cycles) * cfg.peak_macs(l.precision);
   }
-  r["bit_exact"] = exact;
+  r["checked"] = in.checked;
+  r["bit_exact"] = in.checked ? nlohmann::json(exact) : nlohmann::json(nullptr);
   r["status"] = out.ok ? "done" : "error";
   if (!out.ok)
     r["error"] = {{"code", std::uint32_t(out.error)}, {"name", regs::to_string(out.error)},
@@ -164,7 +165,8 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
                l["name"].get<std::string>(), l["op"].get<std::string>(), shape, l["cycles"].get<std::uint64_t>(),
                l["macs"].get<std::uint64_t>(), 100 * l["mac_utilization"].get<double>(),
                l["dram_bytes_read"].get<std::uint64_t>(), l["dram_bytes_written"].get<std::uint64_t>(),
-               l["energy_pj"]["total"].get<double>() / 1e6, l["bit_exact"].get<bool>() ? "exact" : "MISMATCH");
+               l["energy_pj"]["total"].get<double>() / 1e6,
+               l["bit_exact"].is_null() ? "unchecked" : l["bit_exact"].get<bool>() ? "exact" : "MISMATCH");
   }
   fmt::print(os, "total: {} cycles ({:.3f} us), {} MACs, utilisation {:.1f}%, DRAM {} B read / {} B written\n",
              r["cycles"].get<std::uint64_t>(), r["time_us"].get<double>(), r["macs"].get<std::uint64_t>(),

@@ -21,10 +21,13 @@ struct ReportInput {
   const AcceleratorConfig* cfg = nullptr;
   std::string mac_source;                      ///< "model" or "rtl"
   const RunOutcome* outcome = nullptr;
-  std::vector<bool> layer_bit_exact;           ///< per completed layer
+  std::vector<bool> layer_bit_exact;           ///< per completed layer (ignored when !checked)
   const EnergyTable* energy = nullptr;
   /// Per layer, for nvdla Winograd layers: the output's error against direct convolution.
   std::vector<std::optional<golden::ErrorStats>> winograd_error;
+  /// False when the golden check was skipped (sdla-run --no-check): the report
+  /// says "checked": false and every bit_exact is null.
+  bool checked = true;
 };
 
 nlohmann::json make_report(const ReportInput& in);
