@@ -175,6 +175,39 @@ TEST_F(SdlaRun, DefaultRunPassesAndWritesTheDocumentedReport) {
   EXPECT_GE(l["dram_bytes_read"].get<std::uint64_t>(), 28u * 28 * 128 + 128u * 128 * 9);
 }
 
+TEST_F(SdlaRun, NoCheckSkipsTheGoldenAndSaysSo) {
+  const Result r = run("--no-check --report r.json");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_HAS(r.out, "not checked");
+  EXPECT_EQ(r.out.find("PASS"), std::string::npos);
+  const json j = report("r.json");
+  EXPECT_FALSE(j["checked"].get<bool>());
+  EXPECT_TRUE(j["bit_exact"].is_null());
+  EXPECT_TRUE(j["layers"][0]["bit_exact"].is_null());
+  // The same simulation as a checked run: the figures do not depend on the check.
+  const Result checked = run("--report c.json");
+  ASSERT_EQ(checked.status, 0) << checked.out << checked.err;
+  const json c = report("c.json");
+  EXPECT_TRUE(c["checked"].get<bool>());
+  EXPECT_EQ(j["cycles"], c["cycles"]);
+  EXPECT_EQ(j["activity"], c["activity"]);
+}
+
+TEST_F(SdlaRun, WinogradOptionRunsEveryLayerThatWayAndReportsIt) {
+  const Result r = run("--winograd nvdla --report r.json");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_HAS(r.out, "PASS");
+  EXPECT_HAS(r.out, "error against direct convolution");
+  const json j = report("r.json");
+  const json& w = j["layers"][0]["winograd"];
+  EXPECT_EQ(w["mode"], "nvdla");
+  // ResNet-50 conv3_x, 28x28 outputs: 14x14 tiles of 16 multiplies per channel pair, against 36 direct.
+  EXPECT_EQ(w["issued_multiplies"].get<std::uint64_t>(), 14ull * 14 * 16 * 128 * 128);
+  EXPECT_EQ(w["dense_multiplies"].get<std::uint64_t>(), 28ull * 28 * 9 * 128 * 128);
+  EXPECT_GT(w["transform_adds"].get<std::uint64_t>(), 0u);
+  EXPECT_TRUE(w.contains("error_vs_direct"));
+}
+
 TEST_F(SdlaRun, RawInt8OutputMatchesNaiveConvolution) {
   std::mt19937_64 rng(sdla::test::seed(51));
   Conv c;
@@ -450,6 +483,7 @@ const ErrorCase kErrorCases[] = {
     {"UnknownOption", "--layr l8.json --output y.npy", {"--layr"}},
     {"BadEnergyTable", "--layer l8.json --energy-table neg.yaml --output y.npy", {"neg.yaml", "non-negative"}},
     {"UnknownMacArray", "--layer l8.json --mac fpga --output y.npy", {"--mac", "fpga"}},
+    {"UnknownWinogradMode", "--layer l8.json --winograd fast --output y.npy", {"--winograd", "fast"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, SdlaRunErrors, ::testing::ValuesIn(kErrorCases),
