@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "dot_kernels.hpp"
+
 namespace sdla {
 
 namespace {
@@ -52,6 +54,7 @@ bool MacDatapath::metadata_valid(const MacPass& p) const {
 void MacDatapath::load_weights(MacPass& p) {
   const unsigned bytes = element_bytes(p.precision);
   live_w_.assign(std::size_t(p.atomic_k) * p.lanes, 0);
+  live_w16_.assign(live_w_.size(), 0);
   select_.resize(live_w_.size());
   for (unsigned k = 0; k < p.columns; ++k)
     for (unsigned i = 0; i < p.lanes; ++i) {
@@ -61,6 +64,7 @@ void MacDatapath::load_weights(MacPass& p) {
       p.activity.weight_toggles +=
           load_register(&weight_reg_[std::size_t(k) * atomic_c_ + i * bytes], p.weights[at], bytes);
       live_w_[at] = p.weights[at];
+      live_w16_[at] = p.weights[at];
     }
 }
 
@@ -82,14 +86,17 @@ void MacDatapath::stream(MacPass& p) {
     }
 
   live_a_.assign(p.act_lanes, 0);
+  live_a16_.assign(p.act_lanes, 0);
+  // Dense int8: the int16-pair multiply-add kernel, vectorized for this CPU.
+  const DotColumns dot = p.format == WeightFormat::dense && p.precision == Precision::int8 ? dot_columns() : nullptr;
   for (unsigned v = 0; v < p.vectors; ++v) {
     const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
     const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
     std::uint64_t random = 0;
     for (unsigned l = 0; l < p.lanes_valid; ++l) {
-      if (az[l]) { live_a_[l] = 0; continue; }
+      if (az[l]) { live_a_[l] = live_a16_[l] = 0; continue; }
       p.activity.act_toggles += load_register(&act_reg_[l * bytes], a[l], bytes);
-      live_a_[l] = a[l];
+      live_a_[l] = live_a16_[l] = a[l];
       random += live_w_per_lane_[l];
     }
     p.activity.mac_random += random;
@@ -97,6 +104,10 @@ void MacDatapath::stream(MacPass& p) {
     p.activity.mac_idle += units - issued;
 
     std::int64_t* out = &p.psums[std::size_t(v) * p.atomic_k];
+    if (dot) {
+      dot(live_w16_.data(), live_a16_.data(), p.lanes, p.atomic_k, out);
+      continue;
+    }
     for (unsigned k = 0; k < p.atomic_k; ++k) {
       const std::int32_t* w = &live_w_[std::size_t(k) * p.lanes];
       Acc sum = 0;

@@ -2,6 +2,13 @@
 // definitions of mac_pass.hpp, operand isolation and 2:4 selection.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "seed.hpp"
+
+#include "dot_kernels.hpp"
 #include "mac_datapath.hpp"
 
 namespace sdla {
@@ -158,3 +165,25 @@ TEST(MacDatapath, MalformedRequestIsRejected) {
 
 }  // namespace
 }  // namespace sdla
+
+// The vectorized inner product computes the same integers as the portable
+// one, on random int8 operands of every lane count the presets use and odd ones.
+TEST(DotKernels, Avx2EqualsPortable) {
+  if (!sdla::dot_columns_avx2_available()) GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937_64 rng(sdla::test::seed(77));
+  std::uniform_int_distribution<int> value(-128, 127);
+  for (unsigned lanes : {1u, 7u, 8u, 32u, 64u, 65u, 128u})
+    for (unsigned columns : {1u, 8u, 32u}) {
+      std::vector<std::int16_t> w(std::size_t(lanes) * columns), a(lanes);
+      for (auto& x : w) x = std::int16_t(value(rng));
+      for (auto& x : a) x = std::int16_t(value(rng));
+      if (lanes == 64) std::fill(w.begin(), w.end(), -128), std::fill(a.begin(), a.end(), -128);  // the extreme
+      std::vector<std::int64_t> portable(columns), avx2(columns, -1), reference(columns, 0);
+      sdla::dot_columns_portable(w.data(), a.data(), lanes, columns, portable.data());
+      sdla::dot_columns_avx2(w.data(), a.data(), lanes, columns, avx2.data());
+      for (unsigned k = 0; k < columns; ++k)
+        for (unsigned i = 0; i < lanes; ++i) reference[k] += std::int64_t(w[std::size_t(k) * lanes + i]) * a[i];
+      EXPECT_EQ(portable, reference) << lanes << " lanes";
+      EXPECT_EQ(avx2, reference) << lanes << " lanes";
+    }
+}
