@@ -93,11 +93,25 @@ void MacDatapath::stream(MacPass& p) {
     const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
     const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
     std::uint64_t random = 0;
-    for (unsigned l = 0; l < p.lanes_valid; ++l) {
-      if (az[l]) { live_a_[l] = live_a16_[l] = 0; continue; }
-      p.activity.act_toggles += load_register(&act_reg_[l * bytes], a[l], bytes);
-      live_a_[l] = live_a16_[l] = a[l];
-      random += live_w_per_lane_[l];
+    if (bytes == 1) {
+      // int8, branch-free: a zero-lined register keeps its byte (no toggles).
+      std::uint64_t toggles = 0;
+      for (unsigned l = 0; l < p.lanes_valid; ++l) {
+        const std::uint8_t keep = std::uint8_t(-int(az[l] != 0)), byte = std::uint8_t(a[l]), old = act_reg_[l];
+        toggles += kBitsSet[std::uint8_t((old ^ byte) & ~keep)];
+        act_reg_[l] = std::uint8_t((old & keep) | (byte & ~keep));
+        const std::int16_t live = keep ? 0 : a[l];
+        live_a_[l] = live_a16_[l] = live;
+        random += keep ? 0 : live_w_per_lane_[l];
+      }
+      p.activity.act_toggles += toggles;
+    } else {
+      for (unsigned l = 0; l < p.lanes_valid; ++l) {
+        if (az[l]) { live_a_[l] = live_a16_[l] = 0; continue; }
+        p.activity.act_toggles += load_register(&act_reg_[l * bytes], a[l], bytes);
+        live_a_[l] = live_a16_[l] = a[l];
+        random += live_w_per_lane_[l];
+      }
     }
     p.activity.mac_random += random;
     p.activity.mac_gated += issued - random;
