@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "dot_kernels.hpp"
 
@@ -16,6 +17,22 @@ constexpr std::array<std::uint8_t, 256> kBitsSet = [] {
   for (unsigned i = 0; i < 256; ++i) t[i] = std::uint8_t((i & 1) + t[i / 2]);
   return t;
 }();
+
+/// Set bits of n bytes, eight at a time (SWAR: no popcount instruction needed).
+std::uint64_t bits_set(const std::uint8_t* bytes, unsigned n) {
+  std::uint64_t total = 0;
+  unsigned i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, bytes + i, 8);
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    total += (x * 0x0101010101010101ull) >> 56;
+  }
+  for (; i < n; ++i) total += kBitsSet[bytes[i]];
+  return total;
+}
 
 }  // namespace
 
@@ -87,6 +104,8 @@ void MacDatapath::stream(MacPass& p) {
 
   live_a_.assign(p.act_lanes, 0);
   live_a16_.assign(p.act_lanes, 0);
+  keep_.resize(p.act_lanes);
+  diff_.resize(p.act_lanes);
   // Dense int8: the int16-pair multiply-add kernel, vectorized for this CPU.
   const DotColumns dot = p.format == WeightFormat::dense && p.precision == Precision::int8 ? dot_columns() : nullptr;
   for (unsigned v = 0; v < p.vectors; ++v) {
@@ -94,17 +113,23 @@ void MacDatapath::stream(MacPass& p) {
     const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
     std::uint64_t random = 0;
     if (bytes == 1) {
-      // int8, branch-free: a zero-lined register keeps its byte (no toggles).
-      std::uint64_t toggles = 0;
-      for (unsigned l = 0; l < p.lanes_valid; ++l) {
-        const std::uint8_t keep = std::uint8_t(-int(az[l] != 0)), byte = std::uint8_t(a[l]), old = act_reg_[l];
-        toggles += kBitsSet[std::uint8_t((old ^ byte) & ~keep)];
-        act_reg_[l] = std::uint8_t((old & keep) | (byte & ~keep));
-        const std::int16_t live = keep ? 0 : a[l];
-        live_a_[l] = live_a16_[l] = live;
-        random += keep ? 0 : live_w_per_lane_[l];
+      // int8, in loops the compiler vectorizes: a zero-lined register keeps
+      // its byte (no toggles); the toggles are the set bits of old ^ new.
+      const unsigned n = p.lanes_valid;
+      for (unsigned l = 0; l < n; ++l) {
+        const bool live = az[l] == 0;
+        keep_[l] = live ? 0 : 0xFF;
+        live_a16_[l] = live ? a[l] : 0;
+        random += live ? live_w_per_lane_[l] : 0;
       }
-      p.activity.act_toggles += toggles;
+      for (unsigned l = 0; l < n; ++l) {
+        const std::uint8_t byte = std::uint8_t(live_a16_[l]), old = act_reg_[l];
+        diff_[l] = std::uint8_t((old ^ byte) & ~keep_[l]);
+        act_reg_[l] = std::uint8_t((old & keep_[l]) | (byte & ~keep_[l]));
+      }
+      p.activity.act_toggles += bits_set(diff_.data(), n);
+      if (!dot)
+        for (unsigned l = 0; l < n; ++l) live_a_[l] = live_a16_[l];
     } else {
       for (unsigned l = 0; l < p.lanes_valid; ++l) {
         if (az[l]) { live_a_[l] = live_a16_[l] = 0; continue; }

@@ -93,6 +93,10 @@ std::string winograd_ineligibility(const Layer& l) {
     return "ZVC weights cannot be Winograd-transformed (transformed weights are dense: store them dense)";
   if (l.winograd != Winograd::nvdla && l.precision != Precision::int8)
     return "exact Winograd of int16 operands needs lanes wider than int16 (transformed weights reach 19 bits)";
+  // A component's sum reaches |U'| * |V| * C = 1152 * 512 * C (facts.md): it must fit the int32 accumulator.
+  if (l.winograd != Winograd::nvdla && l.in_channels > 3640)
+    return "exact Winograd sums of " + std::to_string(l.in_channels) +
+           " channels can exceed the int32 accumulator (1152 * 512 * C < 2^31 needs C <= 3640)";
   return "";
 }
 

@@ -80,7 +80,10 @@ Layer make_winograd(Layer l, Winograd w, std::mt19937_64& rng) {
   l.in_height = std::max(l.in_height, 3u);
   l.in_width = std::max(l.in_width, 3u);
   l.weight_format = TensorFormat::dense;
-  if (w == Winograd::exact) l.precision = Precision::int8;
+  if (w == Winograd::exact) {
+    l.precision = Precision::int8;
+    l.in_channels = std::min(l.in_channels, 3640u);  // exact sums must fit the int32 accumulator
+  }
   l.winograd = w;
   return l;
 }
