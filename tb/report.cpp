@@ -144,6 +144,17 @@ nlohmann::json make_report(const ReportInput& in) {
   if (has_sources) r["mac_array_sources_equal"] = sources_equal;
   r["activity"] = total;
   r["energy_pj"] = energy_json(total_energy);
+  // The run's Winograd trade-off: the per-layer figures summed.
+  nlohmann::json wino = {{"issued_multiplies", 0}, {"dense_multiplies", 0}, {"transform_adds", 0},
+                         {"transform_energy_pj", 0.0}, {"layers", 0}};
+  for (const auto& lj : layers) {
+    const auto& w = lj["winograd"];
+    for (const char* key : {"issued_multiplies", "dense_multiplies", "transform_adds"})
+      wino[key] = wino[key].get<std::uint64_t>() + w[key].get<std::uint64_t>();
+    wino["transform_energy_pj"] = wino["transform_energy_pj"].get<double>() + w["transform_energy_pj"].get<double>();
+    if (w["mode"] != "off") wino["layers"] = wino["layers"].get<unsigned>() + 1;
+  }
+  r["winograd"] = wino;
   r["layers"] = layers;
   return r;
 }

@@ -30,7 +30,7 @@ void Feeder::run_layer(const Layer& layer, const TilePlan& plan) {
   layer_ = layer;
   plan_ = plan;
   const unsigned rows = plan.rows_per_tile, cols = plan.cols_per_tile;
-  const unsigned max_vectors = plan.winograd == Winograd::off ? rows * cols : ((rows + 1) / 2) * ((cols + 1) / 2);
+  const unsigned max_vectors = plan.winograd == Winograd::off ? rows * cols : unsigned(TilePlan::tiles(rows, cols));
   feed_.pass.configure(cfg_, plan.pass_precision,
                        layer.weight_format == TensorFormat::sparse_2_4 ? WeightFormat::sparse_2_4 : WeightFormat::dense,
                        max_vectors);

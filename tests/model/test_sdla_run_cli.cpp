@@ -206,6 +206,10 @@ TEST_F(SdlaRun, WinogradOptionRunsEveryLayerThatWayAndReportsIt) {
   EXPECT_EQ(w["dense_multiplies"].get<std::uint64_t>(), 28ull * 28 * 9 * 128 * 128);
   EXPECT_GT(w["transform_adds"].get<std::uint64_t>(), 0u);
   EXPECT_TRUE(w.contains("error_vs_direct"));
+  // One layer: the run's totals are that layer's.
+  EXPECT_EQ(j["winograd"]["issued_multiplies"], w["issued_multiplies"]);
+  EXPECT_EQ(j["winograd"]["transform_adds"], w["transform_adds"]);
+  EXPECT_EQ(j["winograd"]["layers"].get<unsigned>(), 1u);
 }
 
 TEST_F(SdlaRun, RawInt8OutputMatchesNaiveConvolution) {
