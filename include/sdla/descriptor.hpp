@@ -64,7 +64,7 @@ struct LayerDescriptor {
   /// in any (output-channel group, channel unit) chunk of the weights.
   std::uint32_t input_fill = 0, weight_fill = 0;
   /// Winograd F(2x2,3x3): 0 off, 1 exact, 2 nvdla; nvdla's input rounding
-  /// (0..2 bits) and the weight shift the host compiler applied (0..20).
+  /// (0..2 bits) and the weight shift the host compiler applied (0..4).
   std::uint8_t winograd = 0, winograd_input_shift = 0, winograd_weight_shift = 0;
 
   TensorFormat weight_format() const { return TensorFormat(formats & FORMAT_WEIGHT_MASK); }

@@ -88,7 +88,7 @@ struct Layer {
   Winograd winograd = Winograd::off;
   bool winograd_strict = false;       ///< ineligible: an error instead of a fallback
   unsigned winograd_input_shift = 2;  ///< nvdla: bits the transformed activations are rounded by (0..2)
-  unsigned winograd_weight_shift = 0; ///< nvdla: bits the transformed weights were rounded by (host compiler)
+  unsigned winograd_weight_shift = 0; ///< nvdla: bits the transformed weights were rounded by (host compiler, 0..4)
   std::string winograd_fallback;      ///< why a layer that asked for Winograd runs direct ("" otherwise)
 
   unsigned out_height() const { return (in_height + pad.top + pad.bottom - kernel_h) / stride_h + 1; }

@@ -1,7 +1,8 @@
 /// \file
 /// The MAC-array link: a TLM-2.0 protocol whose payload is a MacPass
-/// (mac_pass.hpp), spoken by the convolution sequencer (initiator) and by
-/// every MAC-array implementation (the C++ datapath model, the RTL transactor).
+/// (mac_pass.hpp), spoken by the Winograd input transform, the last unit
+/// before the array (initiator), and by every MAC-array implementation (the
+/// C++ datapath model, the RTL transactor).
 #pragma once
 
 #include <tlm>

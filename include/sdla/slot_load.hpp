@@ -34,6 +34,7 @@ struct SlotLayout {
 };
 
 struct SlotLoad {
+  std::uint64_t job = 0;  ///< which layer run it belongs to (Loader::start counts them)
   std::size_t index = 0;  ///< step of the plan
   unsigned slot = 0;      ///< buffer half
   std::size_t base = 0;   ///< buffer address of the slot

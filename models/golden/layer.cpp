@@ -62,7 +62,8 @@ void Layer::validate() const {
          " reaches 2^33, where int64 accumulation of int16 products could overflow");
   if (activation_format == TensorFormat::sparse_2_4) fail("activation_format 2:4 is not supported (weights only)");
   if (winograd_input_shift > 2) fail("winograd_input_shift " + std::to_string(winograd_input_shift) + " exceeds 2");
-  if (winograd_weight_shift > 20) fail("winograd_weight_shift " + std::to_string(winograd_weight_shift) + " exceeds 20");
+  // |U'| <= 9 * max |g|: a shift of 4 brings any int8 or int16 kernel into its lane.
+  if (winograd_weight_shift > 4) fail("winograd_weight_shift " + std::to_string(winograd_weight_shift) + " exceeds 4");
   if (!(input_density >= 0.0 && input_density <= 1.0)) fail("input_density must lie in [0, 1]");
   if (!(weight_density >= 0.0 && weight_density <= 1.0)) fail("weight_density must lie in [0, 1]");
   if (post.enabled) {

@@ -39,7 +39,7 @@ class Accelerator : public sc_core::sc_module {
               MacArrayBinding mac = MacArrayBinding::internal_model);
 
   const AcceleratorConfig& config() const { return cfg_; }
-  /// The sequencer's MAC-array socket, to bind an external MacArrayTarget.
+  /// The MAC-array socket (after the Winograd input transform), to bind an external MacArrayTarget.
   MacArrayInitiatorSocket& mac_isock() { return pipeline_.mac_isock(); }
   /// Every unit's counters: component -> action -> count.
   Activity activity() const;

@@ -2,7 +2,7 @@
 /// The controller: CSB register file, descriptor-chain walker, status,
 /// error reporting and interrupt. A START walks the chain from DESC_PTR:
 /// fetch a descriptor through the DMA, check it, load the post-processing
-/// parameters, run the layer on the sequencer, follow `next`. Any failure
+/// parameters, run the layer on the convolution pipeline, follow `next`. Any failure
 /// ends the run with STATUS.ERROR, an ErrorCode and the ERROR interrupt.
 #pragma once
 

@@ -37,6 +37,7 @@ void ConvPipeline::run(ConvJob& job, sc_core::sc_time& delay) {
   // Leftovers of the previous layer: the releases the loader no longer
   // needed, or, after an error, what was loaded ahead.
   while (loader_.busy()) wait(loader_.idle_event());
+  wait(sc_core::SC_ZERO_TIME);  // let the loader's last fifo write land before draining
   SlotLoad stale;
   unsigned slot = 0;
   while (loaded_.nb_read(stale)) {}
@@ -54,9 +55,9 @@ void ConvPipeline::run(ConvJob& job, sc_core::sc_time& delay) {
   post_.configure(layer, job.bias);
   writer_.configure(layer, job.desc);
   job.tiling = plan.summary();
-  loader_.start(layer, job.desc, plan);
+  const std::uint64_t loads = loader_.start(layer, job.desc, plan);
   try {
-    feeder_.run_layer(layer, plan);
+    feeder_.run_layer(layer, plan, loads);
   } catch (...) {
     loader_.abort();
     job.buffer_peak_bytes = loader_.peak_bytes();

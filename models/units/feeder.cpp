@@ -26,7 +26,7 @@ Feeder::Feeder(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg
     : sc_module(name), dec_isock("dec_isock"), feed_isock("feed_isock"), acc_isock("acc_isock"), loaded("loaded"),
       released("released"), cfg_(cfg) {}
 
-void Feeder::run_layer(const Layer& layer, const TilePlan& plan) {
+void Feeder::run_layer(const Layer& layer, const TilePlan& plan, std::uint64_t job) {
   layer_ = layer;
   plan_ = plan;
   const unsigned rows = plan.rows_per_tile, cols = plan.cols_per_tile;
@@ -42,11 +42,13 @@ void Feeder::run_layer(const Layer& layer, const TilePlan& plan) {
     feed_.inputs.assign(std::size_t(max_vectors) * 4 * plan.lanes, 0);
     feed_.input_zero.assign(feed_.inputs.size(), 1);
   }
+  batch_.has_meta = false;
   batch_.granule = plan.granule;
   batch_.mask_bytes = plan.mask_bytes;
 
   for (std::size_t i = 0; i < plan.step_count(); ++i) {
-    const SlotLoad ld = loaded->read();
+    SlotLoad ld = loaded->read();
+    while (ld.job != job) ld = loaded->read();  // what an aborted layer had loaded ahead
     if (ld.error) std::rethrow_exception(ld.error);  // the loader's DmaError or TilingError
     sc_core::sc_time local = sc_core::SC_ZERO_TIME;
     compute_step(ld, local);

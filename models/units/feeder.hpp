@@ -42,8 +42,9 @@ class Feeder : public sc_core::sc_module {
   Feeder(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
 
   /// Runs the layer's steps to completion in simulated time (the caller's
-  /// thread). Throws what the loader hit (DmaError, TilingError) or MacArrayError.
-  void run_layer(const Layer& layer, const TilePlan& plan);
+  /// thread). Throws what the loader hit (DmaError, TilingError), the output
+  /// writer's DmaError, or MacArrayError. `job` is the loader's number for this layer.
+  void run_layer(const Layer& layer, const TilePlan& plan, std::uint64_t job);
   /// MAC-array activity as the array reported it, plus "passes".
   Counters mac_activity() const;
   /// The C++ model's count of the same passes, when the array cross-checks

@@ -16,7 +16,7 @@ Loader::Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg
   SC_THREAD(run);
 }
 
-void Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan) {
+std::uint64_t Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan) {
   layer_ = layer;
   desc_ = desc;
   plan_ = plan;
@@ -24,6 +24,7 @@ void Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePl
   abort_ = false;
   busy_ = true;
   start_ev_.notify(sc_core::SC_ZERO_TIME);
+  return ++job_;
 }
 
 void Loader::abort() {
@@ -42,6 +43,7 @@ void Loader::run() {
         released->read();
       }
       SlotLoad ld;
+      ld.job = job_;
       ld.index = i;
       ld.slot = unsigned(i % 2);
       ld.base = ld.slot * plan_.slot_bytes;
@@ -91,7 +93,7 @@ class Loader::SlotAllocator {
 };
 
 sc_core::sc_time Loader::fetch(std::vector<DmaRun>&& runs, Stream tensor, std::uint64_t dense_bytes,
-                               sc_core::sc_time offset) {
+                               sc_core::sc_time offset, bool keep) {
   xfer_.dir = DmaTransfer::Dir::read;
   xfer_.tensor = tensor;
   xfer_.runs = std::move(runs);
@@ -115,7 +117,7 @@ sc_core::sc_time Loader::fetch(std::vector<DmaRun>&& runs, Stream tensor, std::u
                                          gp.get_response_string()));
     at += run.len;
   }
-  masks_.assign(xfer_.data.begin(), xfer_.data.end());
+  if (keep) masks_.swap(xfer_.data);
   return offset;
 }
 
@@ -151,7 +153,8 @@ sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllo
           runs.push_back({desc_.input_addr + atom_index * atom, at, atom});
         }
       }
-  const sc_core::sc_time masks_done = fetch(std::move(runs), Stream::input, std::uint64_t(refs.size()) * atom);
+  const sc_core::sc_time masks_done =
+      fetch(std::move(runs), Stream::input, std::uint64_t(refs.size()) * atom, sc_core::SC_ZERO_TIME, plan_.input_zvc);
   if (!plan_.input_zvc) return masks_done;
 
   // The masks size the value transfers: one per granule that holds non-zeros.
@@ -197,7 +200,7 @@ sc_core::sc_time Loader::load_weight_chunk(const TileStep& s, unsigned kg, unsig
   const std::size_t masks = alloc.take(n * plan_.mask_bytes);
   layout.chunk[index] = alloc.offset(masks);
   runs.push_back({desc_.weight_meta_addr + first * plan_.mask_bytes, masks, n * plan_.mask_bytes});
-  const sc_core::sc_time masks_done = fetch(std::move(runs), Stream::weight, dense);
+  const sc_core::sc_time masks_done = fetch(std::move(runs), Stream::weight, dense, sc_core::SC_ZERO_TIME, true);
   runs.clear();
   const unsigned eb = element_bytes(layer_.precision);
   layout.zvc_first[index] = layout.zvc_weights.size();

@@ -34,8 +34,9 @@ class Loader : public sc_core::sc_module {
 
   Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
 
-  /// Programs the next layer and starts loading its steps.
-  void start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan);
+  /// Programs the next layer and starts loading its steps; returns the job
+  /// number its SlotLoads carry.
+  std::uint64_t start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan);
   /// Stops after the current step (the layer failed downstream).
   void abort();
   bool busy() const { return busy_; }
@@ -52,9 +53,10 @@ class Loader : public sc_core::sc_module {
   sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
                                      SlotLayout& layout);
   /// Reads the runs from DRAM, issued `offset` after now, and writes them into
-  /// the buffer; returns when the last byte has arrived, from now.
+  /// the buffer; returns when the last byte has arrived, from now. With
+  /// `keep` the bytes stay in masks_ (ZVC masks size the value transfers).
   sc_core::sc_time fetch(std::vector<DmaRun>&& runs, Stream tensor, std::uint64_t dense_bytes,
-                         sc_core::sc_time offset = sc_core::SC_ZERO_TIME);
+                         sc_core::sc_time offset = sc_core::SC_ZERO_TIME, bool keep = false);
   /// Throws DmaError when a ZVC mask marks elements beyond its granule.
   void check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t dram) const;
 
@@ -63,10 +65,11 @@ class Loader : public sc_core::sc_module {
   LayerDescriptor desc_;
   TilePlan plan_;
   DmaTransfer xfer_;
-  std::vector<std::uint8_t> masks_;  // the masks of the last fetch, which size the value transfers
+  std::vector<std::uint8_t> masks_;  // the ZVC masks of the last fetch that kept them
   sc_core::sc_event start_ev_, abort_ev_, idle_ev_;
   bool busy_ = false, abort_ = false;
   std::size_t peak_ = 0, last_used_ = 0;
+  std::uint64_t job_ = 0;
 };
 
 }  // namespace sdla

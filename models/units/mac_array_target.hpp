@@ -6,7 +6,7 @@
 ///     class MyArray : public sdla::MacArrayTarget {
 ///       void execute(sdla::MacPass& p, const sc_core::sc_time& start) override;
 ///     };
-///     sequencer.mac_isock.bind(my_array.mac_tsock);
+///     accel.mac_isock().bind(my_array.mac_tsock);
 #pragma once
 
 #include <systemc>

@@ -25,7 +25,7 @@ class PostProcessor : public sc_core::sc_module {
 
   explicit PostProcessor(const sc_core::sc_module_name& name);
 
-  /// Per-channel parameters of the next layer (from DRAM through the DMA).
+  /// Per-channel parameters of the next layer (the controller fetched them from DRAM).
   void configure(const Layer& layer, std::vector<std::int32_t> bias);
   /// Bytes of one output element.
   unsigned output_bytes() const { return out_bytes_; }

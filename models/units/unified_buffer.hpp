@@ -3,8 +3,9 @@
 /// brings in (feature data and weights) until the decompressor reads them.
 /// Two ports: a TLM-2.0 generic-payload target the loader writes through
 /// (its debug transport reads without counting), and a batched read port
-/// (sdla/buffer_read.hpp). Banks are interleaved by channel atom. An access
-/// outside the capacity gets an address error response.
+/// (sdla/buffer_read.hpp). Accesses are counted per buffer; bank conflicts
+/// are not arbitrated yet. An access outside the capacity gets an address
+/// error response.
 #pragma once
 
 #include <cstdint>

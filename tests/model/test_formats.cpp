@@ -641,6 +641,35 @@ TEST(FormatChain, StaleDramUnderTheMaskPlaneDoesNotChangeTheRun) {
   }
 }
 
+// A pass the MAC array rejects in the middle of a multi-step layer ends that
+// run with an error; what the loader had fetched ahead must not leak into the
+// next program of the same simulation, which stays bit-exact.
+TEST(FormatChain, MacArrayErrorMidLayerLeavesTheNextProgramExact) {
+  const auto cfg = AcceleratorConfig::preset("small");
+  Layer l = conv("sparse", 64, 64, 64, 16, 3);
+  l.weight_format = TensorFormat::sparse_2_4;
+  Job bad = make_job(cfg, {l}, sdla::test::seed(900));
+  const Job good = make_job(cfg, {l}, 901, bad.prog.end + 0x1000);
+  // Equal indices (nibble 0b0000) are invalid 2:4 metadata: corrupt the second half of the codewords.
+  const LayerDescriptor d = descriptor(bad.prog, 0);
+  for (Segment& seg : bad.prog.segments)
+    if (seg.addr == d.weight_meta_addr)
+      std::fill(seg.bytes.begin() + std::ptrdiff_t(seg.bytes.size() / 2), seg.bytes.end(), 0);
+  ASSERT_GT(plan_tiles(l, cfg).step_count(), 2u) << "the error must strike mid-layer";
+  Testbench tb("tb", options(cfg, good.prog.end));
+  const auto out = tb.run({bad.prog, good.prog, bad.prog, good.prog});
+  ASSERT_EQ(out.size(), 4u);
+  for (std::size_t i : {0u, 2u}) {
+    EXPECT_FALSE(out[i].ok);
+    EXPECT_EQ(out[i].error, regs::ErrorCode::mac_array_error) << out[i].message;
+  }
+  for (std::size_t i : {1u, 3u}) {
+    ASSERT_TRUE(out[i].ok) << out[i].message;
+    EXPECT_TRUE(out[i].outputs.at(0) == good.golden[0]) << "run " << i;
+  }
+  EXPECT_EQ(out[1].cycles, out[3].cycles);
+}
+
 TEST(FormatChain, ZvcOutputIsExactOnEveryConfigThatValidates) {
   // atomic_c 8, atomic_k 4: validate() accepts it (atomic_k a multiple of
   // min(8, atomic_c / 2) = 4), but int8 granules are min(8, lanes) = 8 channels,
