@@ -1,7 +1,9 @@
 // sdla-run: the main testbench. Runs a layer (or a chain of layers) on the
 // accelerator model, checks every output against the golden reference and
 // reports cycles, activity and energy.
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "energy_table.hpp"
 #include "golden/sparse_formats.hpp"
 #include "io/layer_file.hpp"
+#include "io/output_file.hpp"
 #include "mac_arrays.hpp"
 #include "report.hpp"
 #include "testbench.hpp"
@@ -54,7 +57,7 @@ struct Options {
   unsigned vcd_depth = 1;
   std::vector<std::string> weights, biases;
   std::uint64_t seed = 1;
-  bool print_energy_table = false, no_check = false;
+  bool print_energy_table = false, no_check = false, strict = false;
 };
 
 /// --vcd, --vcd-window FIRST:LAST and --vcd-depth as trace options
@@ -64,12 +67,52 @@ sdla::RtlTraceOptions waves(const Options& o) {
   return sdla::wave_options(o.vcd, o.vcd_window, o.vcd_depth);
 }
 
+/// --seed: a plain decimal integer in [0, 2^64 - 1]. CLI11 would wrap "-1"
+/// and saturate 2^64 to 2^64 - 1 without a word.
+CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+          return "'" + s + "' is not a seed: expected an integer in 0..18446744073709551615 (no sign)";
+        errno = 0;
+        std::strtoull(s.c_str(), nullptr, 10);
+        if (errno == ERANGE) return "'" + s + "' exceeds the largest seed, 18446744073709551615 (2^64 - 1)";
+        return "";
+      },
+      "UINT64");
+}
+
+/// --energy-table: the file's entries over the built-in ones. Entries that
+/// can never match a count are a warning on stderr, or an error under --strict.
+sdla::EnergyTable energy_table(const Options& o) {
+  sdla::EnergyTable energy = sdla::EnergyTable::defaults();
+  if (o.energy_table.empty()) return energy;
+  const sdla::EnergyTable mine = sdla::EnergyTable::from_file(o.energy_table);
+  const std::vector<std::string> unmatched = mine.unmatched_entries();
+  if (!unmatched.empty() && o.strict) {
+    std::string all;
+    for (const auto& m : unmatched) all += "\n  " + m;
+    throw std::invalid_argument(fmt::format("--strict: {} energy-table entr{} of {} would price nothing:{}",
+                                            unmatched.size(), unmatched.size() == 1 ? "y" : "ies", o.energy_table, all));
+  }
+  for (const auto& m : unmatched) fmt::print(stderr, "sdla-run: warning: {} (the entry prices nothing)\n", m);
+  energy.overlay(mine);
+  return energy;
+}
+
 int run(const Options& o) {
   using namespace sdla;
   const AcceleratorConfig cfg = AcceleratorConfig::preset(o.preset);
   std::vector<Layer> chain = o.layer_file.empty() ? default_layers() : read_layer_file(o.layer_file);
   if (!o.winograd.empty())
     for (Layer& l : chain) l.winograd = parse_winograd(o.winograd);
+  const RtlTraceOptions trace = waves(o);
+  const EnergyTable energy = energy_table(o);
+  // Where the results go, checked (and folders created) before anything long runs.
+  if (!o.report.empty()) prepare_output_file(o.report, "--report");
+  if (!o.output.empty()) prepare_output_file(o.output, "--output");
+  // Refuse, naming the layer and the bytes, a run the host cannot hold, before allocating any of it.
+  check_host_memory(cfg, chain);
   Workload w = generate_workload(chain, o.seed);
   const auto& layers = w.layers;
   if (!o.input.empty()) w.input = read_input(o.input, layers.front());
@@ -91,11 +134,8 @@ int run(const Options& o) {
   if (!o.prune.empty())
     for (auto& ops : w.operands) ops.weights = prune(ops.weights, o.prune);
 
-  EnergyTable energy = EnergyTable::defaults();
-  if (!o.energy_table.empty()) energy.overlay(EnergyTable::from_file(o.energy_table));
-
   const Program prog = compile_network(cfg, layers, w.input, w.operands);
-  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, waves(o), true, make_any_mac_array};
+  TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, trace, true, make_any_mac_array};
   Testbench tb("tb", tbo);
   fmt::print("sdla-run: {} layer(s), seed {}, preset {}, MAC array {}\n", layers.size(), o.seed, cfg.name, o.mac);
   // The golden reference runs on a second thread while the simulation runs.
@@ -111,10 +151,16 @@ int run(const Options& o) {
   const nlohmann::json report = make_report(
       {&cfg, tb.mac_array().source(), &outcome, exact, &energy, golden.winograd_error, !o.no_check});
   if (!o.report.empty()) {
+    errno = 0;
     std::ofstream out(o.report);
+    if (!out)
+      throw std::runtime_error("--report " + o.report + ": cannot open for writing: " +
+                               (errno ? std::strerror(errno) : "unknown error"));
     out << report.dump(2) << '\n';
     out.close();
-    if (!out) throw std::runtime_error(o.report + ": cannot write report");
+    if (!out)
+      throw std::runtime_error("--report " + o.report + ": cannot write the report: " +
+                               (errno ? std::strerror(errno) : "unknown error"));
   }
   print_summary(std::cout, report);
   if (!o.output.empty() && !outcome.outputs.empty())
@@ -127,7 +173,10 @@ int run(const Options& o) {
     pass = pass && equal;
   }
   if (!o.vcd.empty()) fmt::print("waves: {} (GTKWave layout: {})\n", o.vcd, gtkw_path(o.vcd));
-  fmt::print("{}\n", !outcome.ok  ? "FAIL: the accelerator reported an error"
+  // ok without an accelerator error code: the host could not read an output back (the message names the layer).
+  const std::string failed = outcome.error == regs::ErrorCode::none ? "FAIL: " + outcome.message
+                                                                    : "FAIL: the accelerator reported an error";
+  fmt::print("{}\n", !outcome.ok  ? failed
                      : !pass      ? "FAIL: output differs from the golden reference"
                      : o.no_check ? "DONE: not checked against the golden reference (--no-check)"
                                   : "PASS: output is bit-exact with the golden reference");
@@ -152,7 +201,9 @@ int sc_main(int argc, char** argv) {
                                            "exact, nvdla or auto (ineligible layers run direct and say why)")
       ->check(CLI::IsMember({"off", "exact", "nvdla", "auto"}));
   app.add_option("--prune", o.prune, "Prune every layer's weights by magnitude: 2:4, or a density in [0, 1]");
-  app.add_option("--seed", o.seed, "Seed of generated tensors")->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed of generated tensors, 0..2^64-1")
+      ->check(seed_validator())
+      ->capture_default_str();
   app.add_option("--preset", o.preset, "Accelerator preset")
       ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()))
       ->capture_default_str();
@@ -170,6 +221,8 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::Range(0u, 3u))
       ->capture_default_str();
   app.add_flag("--no-check", o.no_check, "Skip the golden reference (for sweeps): the report says \"checked\": false");
+  app.add_flag("--strict", o.strict, "Make warnings errors (exit 2): energy-table entries whose component, action or "
+                                     "argument matches nothing the accelerator counts");
   app.add_flag("--print-energy-table", o.print_energy_table, "Print the built-in energy table and exit");
   try {
     app.parse(argc, argv);

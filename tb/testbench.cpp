@@ -96,17 +96,42 @@ RunOutcome Testbench::run_one(const Program& prog) {
   for (std::size_t i = 0; i < out.layers.size() && i < prog.layers.size(); ++i) out.layers[i].layer = prog.layers[i].layer;
   for (std::size_t i = 0; i < out.layers.size() && i < prog.layers.size(); ++i) {
     const CompiledLayer& cl = prog.layers[i];
-    std::vector<std::uint8_t> bytes(cl.output_bytes), masks(cl.output_mask_bytes);
-    dram_.dump(cl.output, bytes.data(), bytes.size());
-    if (cl.output_mask) dram_.dump(cl.output_mask, masks.data(), masks.size());
-    out.outputs.push_back(unpack_output(cl, bytes, masks));
+    // What a program left in memory may be inconsistent (ZVC masks that do
+    // not match their values, regions outside DRAM): that fails this run, with
+    // the layer named, not the simulation and the programs after it.
+    try {
+      std::vector<std::uint8_t> bytes(cl.output_bytes), masks(cl.output_mask_bytes);
+      dram_.dump(cl.output, bytes.data(), bytes.size());
+      if (cl.output_mask) dram_.dump(cl.output_mask, masks.data(), masks.size());
+      out.outputs.push_back(unpack_output(cl, bytes, masks));
+    } catch (const std::exception& e) {
+      out.ok = false;
+      if (out.error == regs::ErrorCode::none) out.error_layer = std::uint32_t(i);
+      const std::string what = e.what();
+      const std::string named = "layer '" + cl.layer.name + "'";
+      out.message += (out.message.empty() ? "" : "; ") + std::string("cannot read back the output of ") +
+                     (what.find(named) == std::string::npos ? named + ": " : "") + what;
+      break;  // outputs[i] is layer i's: later layers' outputs are left out
+    }
   }
   return out;
 }
 
 void Testbench::host() {
   if (!programs_) return;
-  for (const auto& prog : *programs_) outcomes_.push_back(run_one(prog));
+  for (const auto& prog : *programs_) {
+    // An exception escaping a SystemC process would end the whole simulation
+    // (SystemC error E549) and every program after this one: record it instead.
+    try {
+      outcomes_.push_back(run_one(prog));
+    } catch (const sc_core::sc_unwind_exception&) {
+      throw;  // SystemC's own process control: never swallowed
+    } catch (const std::exception& e) {
+      RunOutcome failed;
+      failed.message = std::string("testbench: ") + e.what();
+      outcomes_.push_back(std::move(failed));
+    }
+  }
   sc_core::sc_stop();
 }
 

@@ -46,7 +46,10 @@ struct RunOutcome {
   bool ok = false;
   regs::ErrorCode error = regs::ErrorCode::none;
   std::uint32_t error_layer = 0;
-  std::string message;             ///< the controller's description of an error
+  /// The controller's description of an error; or, with ok false and error
+  /// none, why the host could not read a layer's output back (the layer
+  /// named): such a run fails on its own, the programs after it still run.
+  std::string message;
   std::uint64_t cycles = 0;        ///< CYCLES register: START to interrupt
   std::vector<Tensor<std::int64_t>> outputs;  ///< [K, P, Q] of every completed layer
   std::vector<LayerRecord> layers;

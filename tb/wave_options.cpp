@@ -1,5 +1,6 @@
 #include "wave_options.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 
 namespace sdla {
@@ -14,21 +15,25 @@ RtlTraceOptions wave_options(const std::string& vcd, const std::string& vcd_wind
   t.path = vcd;
   t.depth = vcd_depth;
   if (!vcd_window.empty()) {
+    const std::string bad = "--vcd-window " + vcd_window + ": ";
     const auto colon = vcd_window.find(':');
-    try {
-      std::size_t used = 0;
-      if (colon == std::string::npos) throw std::invalid_argument("no colon");
-      t.first_cycle = std::stoull(vcd_window.substr(0, colon), &used);
-      if (used != colon) throw std::invalid_argument("first");
-      const std::string last = vcd_window.substr(colon + 1);
-      if (!last.empty()) {
-        t.last_cycle = std::stoull(last, &used);
-        if (used != last.size()) throw std::invalid_argument("last");
+    if (colon == std::string::npos)
+      throw std::invalid_argument(bad + "expected FIRST:LAST array cycles (LAST may be empty)");
+    // A cycle is a plain decimal number: no sign (stoull would wrap "-5" to 2^64 - 5), no spaces.
+    auto cycle = [&](const std::string& text, const char* which) {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        throw std::invalid_argument(bad + which + " '" + text + "' is not a cycle number: expected FIRST:LAST " +
+                                    "array cycles, non-negative integers (LAST may be empty)");
+      try {
+        return std::uint64_t(std::stoull(text));
+      } catch (const std::out_of_range&) {
+        throw std::invalid_argument(bad + which + " '" + text + "' exceeds 2^64 - 1 cycles");
       }
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--vcd-window " + vcd_window + ": expected FIRST:LAST array cycles (LAST may be empty)");
-    }
-    if (t.last_cycle <= t.first_cycle) throw std::invalid_argument("--vcd-window " + vcd_window + ": LAST must exceed FIRST");
+    };
+    t.first_cycle = cycle(vcd_window.substr(0, colon), "FIRST");
+    if (const std::string last = vcd_window.substr(colon + 1); !last.empty()) t.last_cycle = cycle(last, "LAST");
+    if (t.last_cycle <= t.first_cycle)
+      throw std::invalid_argument(bad + "LAST must exceed FIRST (the window is [FIRST, LAST) array cycles)");
   }
   return t;
 }

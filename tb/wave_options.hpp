@@ -15,7 +15,9 @@ namespace sdla {
 /// --vcd, --vcd-window FIRST:LAST (array cycles, LAST may be empty) and
 /// --vcd-depth as trace options. An empty `vcd` gives no waves. Throws
 /// std::invalid_argument naming the option: a window without --vcd, a window
-/// that is not FIRST:LAST, LAST not above FIRST, a depth above 3.
+/// that is not FIRST:LAST, a cycle that is not a plain non-negative decimal
+/// integer of at most 64 bits ("-5", "+5", " 5" are rejected, never wrapped),
+/// LAST not above FIRST, a depth above 3.
 RtlTraceOptions wave_options(const std::string& vcd, const std::string& vcd_window, unsigned vcd_depth);
 
 }  // namespace sdla

@@ -60,8 +60,85 @@ Tensor<std::int16_t> read_operand(const std::string& path, const Layer& l, const
 
 }  // namespace
 
+namespace {
+
+std::uint64_t input_elements(const Layer& l) { return std::uint64_t(l.in_channels) * l.in_height * l.in_width; }
+std::uint64_t weight_elements(const Layer& l) {
+  return std::uint64_t(l.out_channels) * l.in_channels * l.kernel_h * l.kernel_w;
+}
+std::uint64_t output_elements(const Layer& l) { return std::uint64_t(l.out_channels) * l.out_height() * l.out_width(); }
+
+/// Bytes of the tensors generate_workload makes for layer `index` (values held
+/// as int16, bias as int32), with the copy a 2:4 layer's pruning makes.
+std::uint64_t tensor_bytes(const std::vector<Layer>& layers, std::size_t index) {
+  const Layer& l = layers[index];
+  std::uint64_t b = (index == 0 ? input_elements(l) * 2 : 0) + weight_elements(l) * 2;
+  if (l.weight_format == TensorFormat::sparse_2_4) b += weight_elements(l) * 2;
+  if (l.post.enabled) b += std::uint64_t(l.out_channels) * 4;
+  return b;
+}
+
+}  // namespace
+
+std::vector<RunMemory> run_memory(const AcceleratorConfig& cfg, const std::vector<Layer>& layers) {
+  std::vector<RunMemory> out;
+  RunMemory m;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    l.validate();  // the sizes below assume a valid layer
+    m.tensors += tensor_bytes(layers, i);
+    const ImageBytes b = image_bytes(cfg, layers, i);
+    m.image += b.image;
+    m.scratch = b.scratch;  // transient: one layer's at a time
+    // Golden: the int64 output kept, its int16 copy feeding the next layer, the
+    // convolution's accumulators (int32 and int64) and narrowed operands; nvdla
+    // Winograd also convolves directly to measure its error, and transforms tiles.
+    const std::uint64_t out_n = output_elements(l);
+    m.golden += out_n * (8 + 2 + 4 + 8) + input_elements(l) * 3 + weight_elements(l) * 2;
+    if (l.winograd == Winograd::nvdla) m.golden += out_n * 16 + std::uint64_t(l.in_channels) * l.out_width() * 16 * 8;
+    // Outputs read back: the int64 tensor kept; the output region's bytes and,
+    // when the next layer reads it compressed, their decompressed copy while unpacking.
+    const std::uint64_t lanes = cfg.lanes(l.precision);
+    const std::uint64_t region = std::uint64_t(l.out_height()) * l.out_width() * ((l.out_channels + lanes - 1) / lanes) *
+                                 lanes * (l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision));
+    const bool compressed = i + 1 < layers.size() && layers[i + 1].activation_format == TensorFormat::zvc;
+    m.outputs += out_n * 8 + (compressed ? 2 : 1) * region;
+    out.push_back(m);
+  }
+  return out;
+}
+
+void check_host_memory(const AcceleratorConfig& cfg, const std::vector<Layer>& layers, std::uint64_t budget) {
+  const std::vector<RunMemory> totals = run_memory(cfg, layers);
+  for (std::size_t i = 0; i < totals.size(); ++i) {
+    const RunMemory& m = totals[i];
+    if (m.total() <= budget) continue;
+    throw LayerError(fmt::format(
+        "layer '{}': the run needs {} of host memory{}: generated tensors {}, DRAM image {} (channels padded to {} "
+        "lanes; held twice, by the program and by the simulated DRAM), packing scratch {}, golden reference {}, "
+        "outputs read back {}; more than the host-memory budget of {}",
+        layers[i].name, bytes_text(m.total()), i ? " with the layers before it" : "", bytes_text(m.tensors),
+        bytes_text(m.image), cfg.lanes(layers[i].precision), bytes_text(m.scratch), bytes_text(m.golden),
+        bytes_text(m.outputs), bytes_text(budget)));
+  }
+}
+
 Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed) {
   if (layers.empty()) throw std::invalid_argument("no layers");
+  // Refuse, before allocating any of them, tensors the host cannot hold.
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    bytes += tensor_bytes(layers, i);
+    if (bytes > kHostMemoryBudget) {
+      const Layer& l = layers[i];
+      throw LayerError(fmt::format("layer '{}': generating its tensors ({}weights [{}, {}, {}, {}], held as int16) "
+                                   "needs {}{}, more than the host-memory budget of {}",
+                                   l.name,
+                                   i ? "" : fmt::format("input [{}, {}, {}], ", l.in_channels, l.in_height, l.in_width),
+                                   l.out_channels, l.in_channels, l.kernel_h, l.kernel_w, bytes_text(bytes),
+                                   i ? " with the layers before it" : "", bytes_text(kHostMemoryBudget)));
+    }
+  }
   std::mt19937_64 rng(seed);
   Workload w;
   w.layers = layers;

@@ -24,8 +24,29 @@ struct Workload {
 
 /// Random tensors for every layer: int8/int16 values over the full range,
 /// zero with probability 1 - density (then pruned by magnitude to 2:4 for
-/// 2:4 layers); bias in [-4096, 4096] for post-processed layers.
+/// 2:4 layers); bias in [-4096, 4096] for post-processed layers. Throws
+/// LayerError, naming the layer and the bytes, before allocating anything
+/// when the tensors would exceed kHostMemoryBudget.
 Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed);
+
+/// Host memory of a run of layers on the host, as sdla-run runs it.
+struct RunMemory {
+  std::uint64_t tensors = 0;  ///< generated tensors (input, weights, bias; a 2:4 layer's pruned copy)
+  std::uint64_t image = 0;    ///< the DRAM image (image_bytes: channels padded to the lanes, compressed planes, outputs)
+  std::uint64_t scratch = 0;  ///< the host compiler's packing scratch of the latest layer
+  std::uint64_t golden = 0;   ///< the golden reference's outputs and temporaries
+  std::uint64_t outputs = 0;  ///< outputs read back from DRAM
+  /// Everything at once: the image twice (the program and the simulated DRAM, rounded up to 1 MiB).
+  std::uint64_t total() const { return tensors + 2 * image + (std::uint64_t(1) << 20) + scratch + golden + outputs; }
+};
+/// The run's host memory up to and including each layer (entry i: layers 0..i).
+std::vector<RunMemory> run_memory(const AcceleratorConfig& cfg, const std::vector<Layer>& layers);
+
+/// Throws LayerError naming the first layer with which run_memory's total
+/// passes `budget`, the bytes and their breakdown. sdla-run calls it before
+/// generate_workload: nothing has been allocated yet.
+void check_host_memory(const AcceleratorConfig& cfg, const std::vector<Layer>& layers,
+                       std::uint64_t budget = kHostMemoryBudget);
 
 /// Reads an input tensor for `layer` (int8 or int16 to match its precision;
 /// [C, H, W] or [1, C, H, W]; fc also [C] or [1, C]). Throws with the file name.

@@ -9,6 +9,8 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sdla/config.hpp"
+
 namespace sdla {
 
 extern const char* const kDefaultEnergyTableYaml;  // energy_table_default.cpp, generated
@@ -29,6 +31,74 @@ void only_keys(const YAML::Node& node, const std::set<std::string>& allowed, con
 }  // namespace
 
 const char* default_energy_table_yaml() { return kDefaultEnergyTableYaml; }
+
+const std::map<std::string, std::set<std::string>>& known_actions() {
+  static const std::map<std::string, std::set<std::string>> known = [] {
+    const std::set<std::string> mac{"cycles", "passes", "mac_random", "mac_gated", "mac_idle", "act_toggles",
+                                    "weight_toggles"};
+    std::set<std::string> dram{"read_bytes", "write_bytes", "requests"};
+    for (const char* tensor : {"input", "weight", "output", "param"}) {
+      dram.insert(std::string(tensor) + "_bytes");
+      dram.insert(std::string(tensor) + "_dense_bytes");
+    }
+    return std::map<std::string, std::set<std::string>>{
+        {"mac_array", mac},
+        {kMacModelComponent, mac},
+        {"unified_buffer", {"read_bytes", "write_bytes"}},
+        {"dram", dram},
+        {"accumulator", {"add", "read"}},
+        {"post_processor", {"elements", "requantize"}},
+        {"controller", {"descriptors"}},
+        {"winograd_input_transform", {"vectors", "adds", "inputs"}},
+        {"winograd_output_transform", {"folds", "adds", "outputs", "cycles"}},
+    };
+  }();
+  return known;
+}
+
+const std::map<std::string, std::set<std::string>>& known_arguments() {
+  static const std::map<std::string, std::set<std::string>> known = [] {
+    const auto presets = AcceleratorConfig::preset_names();
+    return std::map<std::string, std::set<std::string>>{
+        {"precision", {to_string(Precision::int8), to_string(Precision::int16)}},
+        {"preset", std::set<std::string>(presets.begin(), presets.end())},
+    };
+  }();
+  return known;
+}
+
+std::vector<std::string> EnergyTable::unmatched_entries() const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) {
+    const std::string where = (e.where.empty() ? std::string("energy table") : e.where) + ": " + e.component + "." +
+                              e.action + ": ";
+    const auto component = known_actions().find(e.component);
+    if (component == known_actions().end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, actions] : known_actions()) names.push_back(name);
+      out.push_back(where + fmt::format("component '{}' matches nothing sdla counts (components: {})", e.component,
+                                        fmt::join(names, ", ")));
+      continue;
+    }
+    if (!component->second.count(e.action)) {
+      out.push_back(where + fmt::format("action '{}' matches nothing {} counts (its actions: {})", e.action,
+                                        e.component, fmt::join(component->second, ", ")));
+      continue;
+    }
+    for (const auto& [name, value] : e.arguments) {
+      const auto argument = known_arguments().find(name);
+      if (argument == known_arguments().end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, values] : known_arguments()) names.push_back(n);
+        out.push_back(where + fmt::format("argument '{}' is never set (arguments: {})", name, fmt::join(names, ", ")));
+      } else if (!argument->second.count(value)) {
+        out.push_back(where + fmt::format("{} '{}' matches nothing (values: {})", name, value,
+                                          fmt::join(argument->second, ", ")));
+      }
+    }
+  }
+  return out;
+}
 
 bool is_bookkeeping_action(const std::string& action) {
   static const std::set<std::string> names{"cycles", "passes", "requests", "descriptors", "vectors"};
@@ -73,6 +143,7 @@ EnergyTable EnergyTable::parse(const std::string& yaml, const std::string& where
         only_keys(act, {"name", "arguments", "energy", "source"}, aw);
         if (!act["name"] || !act["energy"]) fail(aw, "needs 'name' and 'energy'");
         EnergyEntry e;
+        e.where = aw;
         e.component = tab["name"].as<std::string>();
         e.action = act["name"].as<std::string>();
         try {

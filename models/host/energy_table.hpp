@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct EnergyEntry {
   std::map<std::string, std::string> arguments;
   double pj = 0;
   std::string source;
+  std::string where;  ///< where it is defined, for messages: "my.yaml: ERT.tables[0].actions[2]"
 };
 
 struct Energy {
@@ -54,6 +56,11 @@ class EnergyTable {
                           const EnergyContext& context) const;
   Energy evaluate(const Activity& activity, const EnergyContext& context) const;
   const std::vector<EnergyEntry>& entries() const { return entries_; }
+  /// One message per entry that can never price anything: its component or
+  /// action is not in known_actions(), or an argument's name or value is not
+  /// in known_arguments(). Each names the entry (file and ERT path), the
+  /// component.action, what is wrong and what is known. Empty: every entry can match.
+  std::vector<std::string> unmatched_entries() const;
 
  private:
   std::vector<EnergyEntry> entries_;
@@ -61,6 +68,26 @@ class EnergyTable {
 
 /// The built-in table's YAML text (configs/energy_table.yaml).
 const char* default_energy_table_yaml();
+
+/// Everything the accelerator counts, component -> actions: exactly what
+/// Accelerator::activity() can produce (sdla-run's report "activity"):
+///   mac_array, mac_array_model   cycles, passes, mac_random, mac_gated, mac_idle, act_toggles, weight_toggles
+///   unified_buffer               read_bytes, write_bytes
+///   dram                         read_bytes, write_bytes, requests, and <tensor>_bytes, <tensor>_dense_bytes
+///                                for tensor in input, weight, output, param
+///   accumulator                  add, read
+///   post_processor               elements, requantize
+///   controller                   descriptors
+///   winograd_input_transform     vectors, adds, inputs
+///   winograd_output_transform    folds, adds, outputs, cycles
+/// This is the one list: energy-table entries are checked against it
+/// (EnergyTable::unmatched_entries), and a test checks that every count a
+/// run produces is in it. A unit that counts something new adds it here.
+const std::map<std::string, std::set<std::string>>& known_actions();
+
+/// The arguments an entry may narrow on, and their values: precision (int8,
+/// int16) and preset (the preset names, AcceleratorConfig::preset_names()).
+const std::map<std::string, std::set<std::string>>& known_arguments();
 
 /// Actions that are counts of events with no energy of their own (cycles, requests, ...).
 bool is_bookkeeping_action(const std::string& action);

@@ -5,6 +5,7 @@
 #include <bitset>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "golden/sparse_formats.hpp"
 #include "golden/winograd.hpp"
@@ -180,7 +181,89 @@ std::vector<std::uint8_t> pack_words(const std::vector<std::int32_t>& v) {
   return out;
 }
 
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+/// Why `l` cannot read the output of `p`, the layer before it in a chain: each
+/// rule that fails, said exactly ("" when it can).
+std::string chain_error(const Layer& p, const Layer& l) {
+  std::vector<std::string> failed;
+  if (!p.post.enabled)
+    failed.push_back(fmt::format("'{}' is not post-processed (it has no \"post\" section), so it writes raw {} "
+                                 "sums, not {} activations",
+                                 p.name, p.precision == Precision::int8 ? "int32" : "int64", to_string(p.precision)));
+  if (p.precision != l.precision)
+    failed.push_back(fmt::format("'{}' is {} but '{}' is {}: chained layers need the same precision", p.name,
+                                 to_string(p.precision), l.name, to_string(l.precision)));
+  const unsigned out[3] = {p.out_channels, p.out_height(), p.out_width()};
+  const unsigned in[3] = {l.in_channels, l.in_height, l.in_width};
+  const char* const dims[3] = {"channels", "height", "width"};
+  std::vector<std::string> differ;
+  for (int d = 0; d < 3; ++d)
+    if (out[d] != in[d]) differ.push_back(fmt::format("{} {} vs {}", dims[d], out[d], in[d]));
+  if (!differ.empty())
+    failed.push_back(fmt::format("the output [{}, {}, {}] of '{}' is not the input [{}, {}, {}] of '{}' ({})", out[0],
+                                 out[1], out[2], p.name, in[0], in[1], in[2], l.name, fmt::join(differ, ", ")));
+  if (failed.empty()) return "";
+  return fmt::format("layer '{}' cannot follow '{}': {}", l.name, p.name, fmt::join(failed, "; "));
+}
+
 }  // namespace
+
+std::string bytes_text(std::uint64_t bytes) {
+  return fmt::format("{} bytes ({:.1f} GiB)", bytes, double(bytes) / double(std::uint64_t(1) << 30));
+}
+
+ImageBytes image_bytes(const AcceleratorConfig& cfg, const std::vector<Layer>& layers, std::size_t index) {
+  Layer l = layers.at(index);
+  try {
+    l = resolve_winograd(l);
+  } catch (const LayerError&) {
+    l.winograd = Winograd::off;  // compile_network rejects it; size it as direct
+  }
+  ImageBytes b;
+  // The sizes compile_network computes, in 64 bits (no product of 16-bit fields can overflow).
+  const std::uint64_t lanes = cfg.lanes(l.precision), eb = element_bytes(l.precision), G = zvc_granule(unsigned(lanes));
+  const std::uint64_t C = l.in_channels, K = l.out_channels, R = l.kernel_h, S = l.kernel_w;
+  const std::uint64_t atoms = ceil_div(C, lanes), atom = cfg.atom_bytes();
+  auto region = [&](std::uint64_t bytes) { b.image += align(bytes); };
+  /// A ZVC plane of `dense` bytes: values and masks in the image; the dense
+  /// plane, per-granule counts and per-span fill sums on the side.
+  auto zvc = [&](std::uint64_t dense, std::uint64_t spans) {
+    const std::uint64_t granules = dense / (G * eb);
+    region(dense);
+    region(granules);
+    b.scratch += dense + granules * sizeof(unsigned) + spans * 16;
+  };
+  if (index == 0) {
+    const std::uint64_t plane = std::uint64_t(l.in_height) * l.in_width * atoms * lanes * eb;
+    if (l.activation_format == TensorFormat::zvc) zvc(plane, l.in_height * atoms);
+    else region(plane);
+  }
+  if (l.uses_winograd()) {
+    region(K * atoms * weight_positions(l, cfg) * atom);
+    b.scratch += K * C * 16 * (sizeof(std::int64_t) + sizeof(std::int16_t));  // U' in int64, then U in int16
+  } else if (l.weight_format == TensorFormat::sparse_2_4) {
+    const std::uint64_t columns = K * ceil_div(atoms, 2) * R * S;
+    region(columns * atom);
+    region(columns * ceil_div(lanes, 4));
+  } else if (l.weight_format == TensorFormat::zvc) {
+    zvc(K * atoms * R * S * atom, ceil_div(K, cfg.atomic_k) * atoms);
+  } else {
+    region(K * atoms * R * S * atom);
+  }
+  const std::uint64_t out_eb = l.post.enabled ? eb : accumulator_bytes(l.precision);
+  const std::uint64_t output = std::uint64_t(l.out_height()) * l.out_width() * ceil_div(K, lanes) * lanes * out_eb;
+  region(output);
+  if (index + 1 < layers.size() && layers[index + 1].activation_format == TensorFormat::zvc)
+    region(output / out_eb / zvc_granule(cfg.lanes(layers[index + 1].precision)));
+  if (l.post.enabled) {
+    region(K * 4);  // bias
+    region(K * 4);  // multipliers
+    region(K);      // shifts
+  }
+  region(LayerDescriptor::BYTES);
+  return b;
+}
 
 Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& layers,
                         const Tensor<std::int16_t>& input, const std::vector<LayerOperands>& operands,
@@ -202,6 +285,22 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
     return addr;
   };
 
+  // The image is built in host memory: refuse, before packing anything, what
+  // the budget cannot hold (regions so far plus the layer's packing scratch).
+  std::uint64_t image = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    layers[i].validate();  // the sizes below assume a valid layer
+    const ImageBytes b = image_bytes(cfg, layers, i);
+    image += b.image;
+    if (image + b.scratch > kHostMemoryBudget)
+      throw LayerError(fmt::format("layer '{}': compiling it needs {} of host memory ({} of DRAM image{} with "
+                                   "channels padded to {} lanes, plus {} of packing scratch), more than the "
+                                   "host-memory budget of {}",
+                                   layers[i].name, bytes_text(image + b.scratch), bytes_text(image),
+                                   i ? " for it and the layers before it," : "", cfg.lanes(layers[i].precision),
+                                   bytes_text(b.scratch), bytes_text(kHostMemoryBudget)));
+  }
+
   std::vector<LayerDescriptor> descs;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     Layer l = resolve_winograd(layers[i]);
@@ -215,15 +314,6 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
       throw LayerError(fmt::format("layer '{}': bias has shape {}, the layer needs [{}]", l.name,
                                    to_string(operands[i].bias.shape()), l.out_channels));
     check_range(l, operands[i].weights, "weight");
-    // The image is built in host memory: refuse what no host could hold.
-    const std::uint64_t image = (std::uint64_t(l.in_height) * l.in_width * l.in_channels +
-                                 std::uint64_t(l.out_channels) * l.in_channels * l.kernel_h * l.kernel_w) * 2 +
-                                std::uint64_t(l.out_height()) * l.out_width() * l.out_channels * 8;
-    if (image > (std::uint64_t(1) << 36))
-      throw LayerError(fmt::format("layer '{}': its DRAM image would take about {} GiB, more than the 64 GiB the "
-                                   "host compiler builds",
-                                   l.name, image >> 30));
-
     CompiledLayer cl;
     cl.layer = l;
     cl.channel_pad = lanes;
@@ -251,12 +341,7 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
     } else {
       const CompiledLayer& prev = prog.layers.back();
       const Layer& p = prev.layer;
-      if (!p.post.enabled || p.precision != l.precision || p.out_channels != l.in_channels ||
-          p.out_height() != l.in_height || p.out_width() != l.in_width)
-        throw LayerError(fmt::format(
-            "layer '{}' cannot follow '{}': a chained layer needs the previous one post-processed, of the same "
-            "precision, with output [{}, {}, {}] equal to its input [{}, {}, {}]",
-            l.name, p.name, p.out_channels, p.out_height(), p.out_width(), l.in_channels, l.in_height, l.in_width));
+      if (const std::string why = chain_error(p, l); !why.empty()) throw LayerError(why);
       cl.input = prev.output;
       if (l.activation_format == TensorFormat::zvc) {
         // The previous layer writes its output compressed for this one.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sdla/config.hpp"
@@ -46,9 +47,36 @@ struct Program {
   std::uint64_t end = 0;          ///< first byte past everything the program uses
 };
 
+/// The host memory the tools allow themselves (compile_network for its
+/// image, generate_workload for its tensors, sdla-run for a whole run):
+/// 16 GiB. Work that would need more is refused before anything is
+/// allocated, with a LayerError naming the layer and the bytes.
+inline constexpr std::uint64_t kHostMemoryBudget = std::uint64_t(16) << 30;
+
+/// What compile_network allocates for layer `index` of `layers`, counted
+/// exactly as it packs: `image` is the layer's share of the DRAM image
+/// (Program::end - base over all layers): feature maps and outputs with
+/// channels padded to cfg.lanes(precision), ZVC planes (values and masks),
+/// 2:4 values and metadata, Winograd-transformed weights, post-processing
+/// parameters and the descriptor, each region aligned to 256 bytes.
+/// `scratch` is what packing needs on the side while it runs (dense planes
+/// before compression, per-granule counts, the Winograd transform).
+struct ImageBytes {
+  std::uint64_t image = 0;
+  std::uint64_t scratch = 0;
+};
+/// `layers[index]` must be valid (Layer::validate); its Winograd mode is
+/// resolved here as compile_network resolves it.
+ImageBytes image_bytes(const AcceleratorConfig& cfg, const std::vector<Layer>& layers, std::size_t index);
+
+/// "25769803776 bytes (24.0 GiB)": sizes in the memory messages.
+std::string bytes_text(std::uint64_t bytes);
+
 /// Throws LayerError naming the layer and what is wrong (shapes, ranges,
-/// chaining rules: each layer but the last must be post-processed and feed
-/// the next one exactly).
+/// chaining rules: each layer but the last must be post-processed, of the
+/// same precision, and produce exactly the next one's input; the message
+/// says which of these failed). Before packing anything it checks that the
+/// image (image_bytes, channel padding included) fits kHostMemoryBudget.
 Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& layers,
                         const Tensor<std::int16_t>& input, const std::vector<LayerOperands>& operands,
                         std::uint64_t base = 0x1000);

@@ -37,12 +37,144 @@ bool contains(const char* const (&names)[N], const std::string& key) {
   return false;
 }
 
-/// A JSON value for messages, shortened.
+constexpr std::size_t kShownChars = 60;   // what an error message shows of a value
+constexpr unsigned kShownDepth = 4;        // nesting levels shown; deeper ones print as [...] or {...}
+
+/// Appends `v` in dump() format, stopping once `out` is longer than
+/// kShownChars; recursion ends at kShownDepth, however deep `v` is.
+void shown_into(const json& v, unsigned depth, std::string& out) {
+  if (out.size() > kShownChars) return;
+  if (!v.is_structured()) {
+    out += v.dump();  // a scalar: dump() does not recurse
+    return;
+  }
+  const bool array = v.is_array();
+  if (v.empty() || depth >= kShownDepth) {
+    out += array ? (v.empty() ? "[]" : "[...]") : (v.empty() ? "{}" : "{...}");
+    return;
+  }
+  out += array ? '[' : '{';
+  bool first = true;
+  for (auto it = v.begin(); it != v.end() && out.size() <= kShownChars; ++it, first = false) {
+    if (!first) out += ',';
+    if (!array) out += json(it.key()).dump() + ':';
+    shown_into(it.value(), depth + 1, out);
+  }
+  out += array ? ']' : '}';
+}
+
+/// A JSON value for messages: at most kShownChars characters ("..." marks a
+/// cut), in json::dump() format, with bounded recursion.
 std::string shown(const json& v) {
-  std::string s = v.dump();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  std::string s;
+  shown_into(v, 0, s);
+  if (s.size() > kShownChars) s = s.substr(0, kShownChars - 3) + "...";
   return s;
 }
+
+/// `s` cut to kShownChars characters for a message.
+std::string clipped(const std::string& s) {
+  return s.size() > kShownChars ? s.substr(0, kShownChars - 3) + "..." : s;
+}
+
+/// A json exception's message without nlohmann's "[json.exception.parse_error.101] " tag.
+std::string untagged(const std::string& what) {
+  const auto tag = what.find("] ");
+  if (what.rfind("[json.exception", 0) == 0 && tag != std::string::npos) return what.substr(tag + 2);
+  return what;
+}
+
+/// Builds the document from SAX events, as json::parse does, but refuses
+/// nesting deeper than kMaxLayerFileNesting before building it (so nothing
+/// later recurses without bound), and names the file and the JSON path of
+/// a value the parser rejects (a number beyond a double, a syntax error).
+/// The parser itself is iterative, and so is json's destructor.
+class LayerFileSax {
+ public:
+  LayerFileSax(json& root, const std::string& where) : root_(root), where_(where) {}
+
+  bool null() { return place(nullptr); }
+  bool boolean(bool b) { return place(b); }
+  bool number_integer(json::number_integer_t v) { return place(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return place(v); }
+  bool number_float(json::number_float_t v, const std::string&) { return place(v); }
+  bool string(std::string& s) { return place(std::move(s)); }
+  bool binary(json::binary_t& b) { return place(json::binary(std::move(b))); }
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool key(std::string& k) {
+    frames_.back().key = std::move(k);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(json::array()); }
+  bool end_array() { return close(); }
+
+  bool parse_error(std::size_t, const std::string& token, const json::exception& e) {
+    if (e.id == 406) {  // out_of_range.406: a number that overflows a double
+      const std::string at = path();
+      throw LayerError(fmt::format("{}: {}number {} is too large (beyond the range of a 64-bit float)", where_,
+                                   at.empty() ? "" : at + ": ", clipped(token)));
+    }
+    // A syntax error: nlohmann's message gives the line and column.
+    throw LayerError(where_ + ": invalid JSON: " + untagged(e.what()));
+  }
+
+ private:
+  struct Frame {
+    json* node;
+    std::string key;  ///< objects: the key of the value being parsed
+  };
+
+  /// The JSON path of the value being parsed: "layers[1].kernel[0]".
+  std::string path() const {
+    std::string p;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.node->is_array()) {
+        // Enclosing arrays already hold the child being parsed; the innermost one does not yet.
+        const std::size_t n = f.node->size();
+        p += fmt::format("[{}]", i + 1 < frames_.size() && n ? n - 1 : n);
+      } else {
+        p += (p.empty() ? "" : ".") + f.key;
+      }
+    }
+    return clipped(p);
+  }
+
+  json* add(json v) {
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Frame& f = frames_.back();
+    if (f.node->is_array()) {
+      f.node->push_back(std::move(v));
+      return &f.node->back();
+    }
+    json& slot = (*f.node)[f.key];  // a repeated key: the last one wins, as with json::parse
+    slot = std::move(v);
+    return &slot;
+  }
+  bool place(json v) {
+    add(std::move(v));
+    return true;
+  }
+  bool open(json container) {
+    if (frames_.size() >= kMaxLayerFileNesting)
+      throw LayerError(fmt::format("{}: {}arrays and objects nested deeper than {} levels (a layer file needs 4)",
+                                   where_, frames_.empty() ? "" : path() + ": ", kMaxLayerFileNesting));
+    frames_.push_back({add(std::move(container)), {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+
+  json& root_;
+  const std::string& where_;
+  std::vector<Frame> frames_;
+};
 
 class LayerParser {
  public:
@@ -271,14 +403,11 @@ std::vector<Layer> read_layer_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw LayerError(path + ": cannot open: " + (errno ? std::strerror(errno) : "unknown error"));
   json j;
+  LayerFileSax sax(j, path);
   try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-    if (const auto tag = what.find("] "); what.rfind("[json.exception", 0) == 0 && tag != std::string::npos)
-      what.erase(0, tag + 2);
-    throw LayerError(path + ": invalid JSON: " + what);
+    json::sax_parse(in, &sax);
+  } catch (const json::exception& e) {  // anything the SAX handler did not turn into a LayerError
+    throw LayerError(path + ": invalid JSON: " + untagged(e.what()));
   }
   return parse_layers(j, path);
 }

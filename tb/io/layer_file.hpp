@@ -12,6 +12,9 @@
 ///
 /// Errors throw sdla::LayerError naming the file and the JSON path, e.g.
 /// "net.json: layers[1].kernel: expected an array of 2 positive integers".
+/// Values quoted in messages are cut to 60 characters. A file nesting arrays
+/// and objects deeper than kMaxLayerFileNesting levels is rejected while it
+/// is parsed, and a number beyond a double ("1e400") is named by its path.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,6 +24,10 @@
 #include "sdla/layer.hpp"
 
 namespace sdla {
+
+/// Deepest nesting of arrays and objects a layer file may have (a layer
+/// list needs 4: {"layers": [{"post": {"shift": [...]}}]}).
+inline constexpr unsigned kMaxLayerFileNesting = 64;
 
 /// Reads and validates a layer file.
 std::vector<Layer> read_layer_file(const std::string& path);

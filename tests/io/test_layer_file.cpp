@@ -1,5 +1,6 @@
 // Tests of tb/io/layer_file: every field, defaults, the layers list, the
-// inverse to_json, and the rejection of each kind of bad input.
+// inverse to_json, and the rejection of each kind of bad input (hostile
+// ones too: deep nesting, values too long to quote, numbers beyond a double).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -396,6 +397,95 @@ TEST_F(LayerFileTest, MissingFile) {
   } catch (const LayerError& e) {
     EXPECT_CONTAINS(e.what(), p + ": cannot open: No such file or directory");
   }
+}
+
+// ---------------------------------------------------------------------------
+// Hostile documents: nesting, values too long to quote, numbers beyond a double
+
+/// The LayerError message of reading `path`; fails if none (or another exception).
+std::string file_error(const std::string& path) {
+  try {
+    sdla::read_layer_file(path);
+  } catch (const LayerError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected LayerError, got: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "expected LayerError reading " << path;
+  return {};
+}
+
+TEST_F(LayerFileTest, DeeplyNestedFileIsRejectedWhileParsing) {
+  // 400 KB of [[[...]]]: quoting it (json::dump) or any recursion over it overflowed the stack (SIGSEGV).
+  const std::string p = put("deep.json", std::string(200000, '[') + std::string(200000, ']'));
+  std::string m = file_error(p);
+  EXPECT_EQ(m.rfind(p + ": ", 0), 0u) << m;
+  EXPECT_CONTAINS(m, "nested deeper than 64 levels");
+  EXPECT_LT(m.size(), p.size() + 200) << "the message quotes the document";
+  // Deep inside a field: the path says where (cut, as it is 64 levels long).
+  const std::string q = put("deep_op.json", "{\"op\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  m = file_error(q);
+  EXPECT_EQ(m.rfind(q + ": op[0][0]", 0), 0u) << m;
+  EXPECT_CONTAINS(m, "nested deeper than 64 levels");
+  EXPECT_LT(m.size(), q.size() + 200);
+  // The limit: 64 levels parse (and the value is then wrong, quoted short), 65 do not.
+  const std::string at64 = put("at64.json", "{\"op\": " + std::string(63, '[') + std::string(63, ']') + "}");
+  m = file_error(at64);
+  EXPECT_CONTAINS(m, at64 + ": op: expected \"conv2d\" or \"fc\", got [[[[");
+  EXPECT_LT(m.size(), at64.size() + 120);
+  const std::string at65 = put("at65.json", "{\"op\": " + std::string(64, '[') + std::string(64, ']') + "}");
+  EXPECT_CONTAINS(file_error(at65), "nested deeper than 64 levels");
+}
+
+TEST(LayerFileErrors, QuotedValuesAreShortWhateverTheirDepthOrLength) {
+  // A document built in memory, a million levels deep: quoting it must not recurse that deep.
+  json deep = json::array();
+  json* inner = &deep;
+  for (int i = 0; i < 1000000; ++i) {
+    inner->push_back(json::array());
+    inner = &inner->back();
+  }
+  try {
+    sdla::parse_layers(deep, "net.json");
+    FAIL() << "an array was accepted as a layer";
+  } catch (const LayerError& e) {
+    const std::string m = e.what();
+    EXPECT_CONTAINS(m, "net.json: expected a layer object or {\"layers\": [...]}, got [[[[");
+    EXPECT_LT(m.size(), 150u) << m;
+  }
+  // Long strings, long arrays and wide objects are cut to 60 characters, ending in "...".
+  const std::string long_name(5000, 'x');
+  std::string long_list = "[1";
+  for (int i = 0; i < 5000; ++i) long_list += ", 1";
+  long_list += "]";
+  for (const std::string& value : {"\"" + long_name + "\"", long_list,
+                                   std::string(R"({"a": [1, 2, 3], "b": {"c": [4, 5, [6, [7, [8, [9]]]]]}, "d": "this string makes the object longer than sixty characters"})")}) {
+    const std::string m = error_of(conv_with("op", value));
+    EXPECT_CONTAINS(m, "net.json: op: expected \"conv2d\" or \"fc\", got ");
+    const std::string quoted = m.substr(m.find("got ") + 4);
+    EXPECT_LE(quoted.size(), 60u) << m;
+    EXPECT_EQ(quoted.substr(quoted.size() - 3), "...") << m;
+  }
+}
+
+TEST_F(LayerFileTest, NumberBeyondADoubleNamesTheFileAndTheField) {
+  // nlohmann throws out_of_range.406 while parsing: the file and the field were lost.
+  std::string p = put("huge_number.json", R"({"op": "conv2d", "in_channels": 1e400, "out_channels": 8, "in_height": 6, "in_width": 6})");
+  std::string m = file_error(p);
+  EXPECT_EQ(m, p + ": in_channels: number 1e400 is too large (beyond the range of a 64-bit float)");
+  EXPECT_EQ(m.find("json.exception"), std::string::npos) << m;
+  // In a chain, inside a list: the whole path; a long number is cut.
+  p = put("chain.json", R"({"layers": [{"op": "fc", "in_channels": 4, "out_channels": 2},
+      {"op": "fc", "in_channels": 2, "out_channels": 3, "post": {"multiplier": [1, 2, -)" + std::string(400, '9') + "]}}]}");
+  m = file_error(p);
+  EXPECT_EQ(m.rfind(p + ": layers[1].post.multiplier[2]: number -999", 0), 0u) << m;
+  EXPECT_CONTAINS(m, "...");
+  EXPECT_LT(m.size(), p.size() + 160);
+  EXPECT_EQ(m.find("json.exception"), std::string::npos) << m;
+  // Large but finite numbers parse, and are then rejected by the field's own rule.
+  p = put("big_finite.json", R"({"op": "conv2d", "in_channels": 1e300, "out_channels": 8, "in_height": 6, "in_width": 6})");
+  EXPECT_CONTAINS(file_error(p), p + ": in_channels: expected a positive integer no larger than 65535, got 1e+300");
 }
 
 TEST_F(LayerFileTest, ValidateErrorsCarryTheFileName) {

@@ -1,5 +1,5 @@
 // Tests of tb/io/npy: round trips, the exact bytes numpy writes, and one test
-// per kind of malformed file.
+// per kind of malformed file; and output paths checked before the work.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "io/npy.hpp"
+#include "io/output_file.hpp"
 
 namespace fs = std::filesystem;
 using sdla::Shape;
@@ -437,6 +438,42 @@ TEST_F(NpyTest, WriteToMissingDirectory) {
   const std::string m = npy_error([&] { npy::write(p, Tensor<float>({1})); });
   EXPECT_CONTAINS(m, p);
   EXPECT_CONTAINS(m, "cannot open for writing");
+}
+
+// What sdla-run does with --output (and --report) before it simulates
+// (io/output_file.hpp): a long run must not end in an unwritable path.
+TEST_F(NpyTest, OutputPathIsPreparedBeforeTheWorkAndLeftEmpty) {
+  // Missing folders are made, as --vcd's are; the probe leaves no file behind.
+  const std::string p = path("runs/a/b/y.npy");
+  sdla::prepare_output_file(p, "--output");
+  EXPECT_TRUE(fs::is_directory(path("runs/a/b")));
+  EXPECT_FALSE(fs::exists(p)) << "the check left a file behind";
+  npy::write(p, Tensor<std::int32_t>({2}, {7, -7}));
+  // An existing file is checked without being truncated.
+  sdla::prepare_output_file(p, "--output");
+  EXPECT_EQ(npy::read<std::int32_t>(p).values(), (std::vector<std::int32_t>{7, -7}));
+}
+
+TEST_F(NpyTest, UnwritableOutputPathsNameTheOptionAndTheReason) {
+  auto error_of = [](const std::string& p) {
+    try {
+      sdla::prepare_output_file(p, "--output");
+    } catch (const sdla::OutputFileError& e) {
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "no error for " << p;
+    return std::string();
+  };
+  put("plain.txt", "not a folder");
+  std::string m = error_of(path("plain.txt/y.npy"));
+  EXPECT_CONTAINS(m, "--output " + path("plain.txt/y.npy") + ": cannot create the folder");
+  EXPECT_CONTAINS(m, "Not a directory");
+  m = error_of(path("plain.txt/deeper/y.npy"));
+  EXPECT_CONTAINS(m, "Not a directory");
+  fs::create_directories(path("a_folder"));
+  m = error_of(path("a_folder"));
+  EXPECT_CONTAINS(m, "--output " + path("a_folder") + ": cannot open for writing: Is a directory");
+  EXPECT_EQ(get(path("plain.txt")), "not a folder");
 }
 
 TEST(NpyNames, ToStringDescrItemSize) {

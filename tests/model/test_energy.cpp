@@ -1,10 +1,12 @@
 // The energy table: the built-in table prices every action the accelerator
 // counts, lookups pick the most specific entry, overlays replace and add,
-// evaluate's arithmetic, and every malformed table is an EnergyTableError
-// naming the file and the field.
+// evaluate's arithmetic, every malformed table is an EnergyTableError
+// naming the file and the field, and entries that can price nothing (checked
+// against known_actions(), exactly what the accelerator counts) are named.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -149,6 +151,110 @@ TEST(EnergyAccounting, LayerActivityAddsUpToEverythingTheRunMoved) {
   EXPECT_EQ(count(sum, "dram", "read_bytes"), tb.dram().activity().at("read_bytes"))
       << "bytes DRAM served that no layer accounts for";
   EXPECT_EQ(count(sum, "dram", "write_bytes"), tb.dram().activity().at("write_bytes"));
+}
+
+class KnownActions : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KnownActions, AreExactlyWhatTheAcceleratorCounts) {
+  // Layers that make every unit count: int8 with post-processing, ZVC and 2:4
+  // weights, ZVC activations, int16, both Winograd transforms.
+  const std::uint64_t seed = sdla::test::seed(43);
+  Layer a;
+  a.name = "zvc";
+  a.in_channels = 20;
+  a.in_height = a.in_width = 6;
+  a.out_channels = 12;
+  a.kernel_h = a.kernel_w = 3;
+  a.pad = {1, 1, 1, 1};
+  a.weight_format = TensorFormat::zvc;
+  a.input_density = a.weight_density = 0.5;
+  a.post.enabled = true;
+  a.post.multiplier = {3};
+  a.post.shift = {8};
+  a.post.relu = true;
+  Layer b = a;
+  b.name = "sparse";
+  b.in_channels = 12;
+  b.weight_format = TensorFormat::sparse_2_4;
+  b.activation_format = TensorFormat::zvc;
+  Layer c = b;
+  c.name = "winograd";
+  c.weight_format = TensorFormat::dense;
+  c.activation_format = TensorFormat::dense;
+  c.winograd = Winograd::nvdla;
+  c.post = PostOp{};
+  Layer d = a;
+  d.name = "int16";
+  d.precision = Precision::int16;
+  d.weight_format = TensorFormat::dense;
+  std::map<std::string, std::set<std::string>> counted;
+  const auto cfg = AcceleratorConfig::preset(GetParam());
+  const Workload w1 = generate_workload({a, b, c}, seed), w2 = generate_workload({d}, seed);
+  const Program p1 = compile_network(cfg, w1.layers, w1.input, w1.operands);
+  const Program p2 = compile_network(cfg, w2.layers, w2.input, w2.operands, (p1.end + 0xFFFF) & ~0xFFFFull);
+  Testbench tb("tb", {cfg, "model", (p2.end | 0xFFFFF) + 1, ""});
+  const auto out = tb.run({p1, p2});
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& o : out) {
+    ASSERT_TRUE(o.ok) << o.message;
+    for (const auto& rec : o.layers)
+      for (const auto& [component, counters] : rec.activity)
+        for (const auto& [action, n] : counters) counted[component].insert(action);
+  }
+  // Every count is known ...
+  for (const auto& [component, actions] : counted)
+    for (const auto& action : actions) {
+      ASSERT_TRUE(known_actions().count(component)) << "component " << component << " is counted but not known";
+      EXPECT_TRUE(known_actions().at(component).count(action)) << component << "." << action << " is not known";
+    }
+  // ... and everything known is counted (the C++ model's mac_array_model only with the RTL beside it).
+  for (const auto& [component, actions] : known_actions()) {
+    if (component == kMacModelComponent) {
+      EXPECT_EQ(actions, known_actions().at("mac_array"));
+      continue;
+    }
+    for (const auto& action : actions)
+      EXPECT_TRUE(counted.count(component) && counted.at(component).count(action))
+          << component << "." << action << " is known but never counted";
+  }
+  EXPECT_EQ(known_arguments().at("precision"), (std::set<std::string>{"int8", "int16"}));
+  EXPECT_EQ(known_arguments().at("preset"), (std::set<std::string>{"small", "full"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, KnownActions, ::testing::Values("small", "full"));
+
+TEST(EnergyTable, EntriesThatMatchNothingCountedAreNamed) {
+  EXPECT_TRUE(EnergyTable::defaults().unmatched_entries().empty());
+  const EnergyTable t = EnergyTable::parse(R"(ERT:
+  tables:
+    - name: mac_array
+      actions:
+        - {name: mac_random, energy: 0.3, arguments: {precision: int8, preset: full}}
+        - {name: mac_randm, energy: 0.3}
+        - {name: mac_gated, energy: 0.01, arguments: {precison: int8}}
+        - {name: mac_idle, energy: 0.001, arguments: {precision: int4}}
+    - name: dram_ctrl
+      actions:
+        - {name: read_bytes, energy: 100}
+    - name: dram
+      actions:
+        - {name: weight_dense_bytes, energy: 1}
+        - {name: read_bytes, energy: 200, arguments: {preset: medium}}
+)",
+                                           "team.yaml");
+  const std::vector<std::string> m = t.unmatched_entries();
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_HAS(m[0], "team.yaml: ERT.tables[0].actions[1]: mac_array.mac_randm: action 'mac_randm' matches nothing "
+                   "mac_array counts (its actions: act_toggles, cycles, mac_gated, mac_idle, mac_random, passes, "
+                   "weight_toggles)");
+  EXPECT_HAS(m[1], "team.yaml: ERT.tables[0].actions[2]: mac_array.mac_gated: argument 'precison' is never set "
+                   "(arguments: precision, preset)");
+  EXPECT_HAS(m[2], "team.yaml: ERT.tables[0].actions[3]: mac_array.mac_idle: precision 'int4' matches nothing "
+                   "(values: int16, int8)");
+  EXPECT_HAS(m[3], "team.yaml: ERT.tables[1].actions[0]: dram_ctrl.read_bytes: component 'dram_ctrl' matches nothing");
+  EXPECT_HAS(m[3], "(components: accumulator, controller, dram, mac_array, mac_array_model, post_processor");
+  EXPECT_HAS(m[4], "team.yaml: ERT.tables[2].actions[1]: dram.read_bytes: preset 'medium' matches nothing "
+                   "(values: full, small)");
 }
 
 TEST(EnergyTable, DefaultEntriesAreSourcedAndNonNegative) {

@@ -2,7 +2,8 @@
 // outside DRAM, post-processing parameters out of range, descriptor loops.
 // Each ends in STATUS.ERROR, the right ErrorCode and an interrupt (the
 // Testbench waits for it), with a message naming the problem -- and the
-// accelerator runs the next program correctly. Plus the DRAM target's own
+// accelerator runs the next program correctly. An output the host cannot
+// read back fails its own run, not the batch. Plus the DRAM target's own
 // TLM error responses.
 #include <cstring>
 #include <functional>
@@ -345,6 +346,67 @@ TEST(Errors, ErrorInSecondLayerOfThreeReportsLayerOneAndKeepsFirstOutput) {
   EXPECT_HAS(out[2].message, "descriptor 2");
   ASSERT_TRUE(out[3].ok) << out[3].message;
   for (unsigned l = 0; l < 3; ++l) EXPECT_TRUE(out[3].outputs[l] == chain.golden[l]) << "layer " << l;
+}
+
+// ------------------------------------------------------------ outputs the host cannot read back
+
+TEST(Errors, UnreadableOutputFailsItsOwnRunAndTheBatchGoesOn) {
+  // unpack_output threw inside sc_start: SystemC made it error E549 and ended the batch.
+  const auto cfg = AcceleratorConfig::preset("small");
+  const std::uint64_t seed = sdla::test::seed(12);
+  // The second layer reads ZVC activations, so the first writes its output compressed.
+  // 10 channels on 8 lanes: the second atom's granule holds zeros (channels 10..15).
+  Layer reader = conv("reader", 10, 6, 6, 4, 1, false);
+  reader.activation_format = TensorFormat::zvc;
+  const Job chain = make_job(cfg, {conv("writer", 9, 6, 6, 10, 3, true), reader}, seed);
+  ASSERT_NE(chain.prog.layers[0].output_mask, 0u);
+
+  // 1. The masks the host reads mark every element non-zero: zeros marked non-zero.
+  Program lying_masks = chain.prog;
+  {
+    CompiledLayer& w = lying_masks.layers[0];
+    const std::uint64_t at = (lying_masks.end + 255) / 256 * 256;
+    lying_masks.segments.push_back({at, std::vector<std::uint8_t>(w.output_mask_bytes, 0xFF)});
+    w.output_mask = at;
+    lying_masks.end = at + w.output_mask_bytes;
+  }
+  // 2. Fewer mask bytes than the output's granules.
+  Program short_masks = chain.prog;
+  short_masks.layers[0].output_mask_bytes = 1;
+  // 3. The second layer's output region lies outside DRAM: the first layer's output is fine.
+  Program outside = chain.prog;
+  outside.layers[1].output = kDram + 0x1000;
+
+  Testbench tb("tb", {cfg, "model", kDram, ""});
+  const Job good = good_job(cfg, seed);
+  const auto out = tb.run({lying_masks, chain.prog, short_masks, outside, good.prog});
+  ASSERT_EQ(out.size(), 5u) << "the batch ended early";
+  const std::pair<std::size_t, const char*> failures[] = {
+      {0, "ZVC value"}, {2, "output mask bytes"}, {3, "exceeds"}};
+  for (const auto& [i, what] : failures) {
+    SCOPED_TRACE("program " + std::to_string(i));
+    EXPECT_FALSE(out[i].ok);
+    EXPECT_EQ(out[i].error, ErrorCode::none) << "the accelerator itself finished: " << out[i].message;
+    EXPECT_HAS(out[i].message, what);
+    EXPECT_EQ(out[i].layers.size(), 2u) << "both layers ran";
+  }
+  for (std::size_t i : {0u, 2u}) {
+    EXPECT_HAS(out[i].message, "cannot read back the output of layer 'writer'");
+    EXPECT_EQ(out[i].error_layer, 0u);
+    EXPECT_TRUE(out[i].outputs.empty());
+  }
+  EXPECT_HAS(out[3].message, "cannot read back the output of layer 'reader'");
+  EXPECT_EQ(out[3].error_layer, 1u);
+  ASSERT_EQ(out[3].outputs.size(), 1u) << "the first layer's output was read back";
+  EXPECT_TRUE(out[3].outputs[0] == chain.golden[0]);
+  // The programs after each failure ran, and are right.
+  for (std::size_t i : {1u, 4u}) {
+    SCOPED_TRACE("program " + std::to_string(i));
+    ASSERT_TRUE(out[i].ok) << out[i].message;
+    const Job& j = i == 1 ? chain : good;
+    ASSERT_EQ(out[i].outputs.size(), j.golden.size());
+    for (std::size_t l = 0; l < j.golden.size(); ++l) EXPECT_TRUE(out[i].outputs[l] == j.golden[l]) << "layer " << l;
+  }
 }
 
 // ------------------------------------------------------------ the DRAM target

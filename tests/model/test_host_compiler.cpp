@@ -1,7 +1,8 @@
 // The host compiler: what it rejects (shapes, value ranges, chaining rules)
 // and the DRAM image it writes (descriptor wire format and chain, packed
 // feature maps and weights in the layouts of sdla/descriptor.hpp, regions
-// that do not overlap), and unpack_output's sign extension.
+// that do not overlap), the host memory it and a run need (counted exactly,
+// refused before allocating), and unpack_output's sign extension.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -15,6 +16,7 @@
 #include "host_compiler.hpp"
 #include "sdla/descriptor.hpp"
 #include "seed.hpp"
+#include "workload.hpp"
 
 namespace sdla {
 namespace {
@@ -204,6 +206,196 @@ TEST(HostCompilerErrors, ChainRules) {
   wide.precision = Precision::int16;
   msg = compile_error(cfg, {first, wide}, x, {ops[0], operands_for(wide, rng)});
   EXPECT_HAS(msg, "same precision");
+}
+
+TEST(HostCompilerErrors, ChainErrorsSayExactlyWhichRuleFailed) {
+  std::mt19937_64 rng(6);
+  const auto cfg = AcceleratorConfig::preset("small");
+  const Layer first = with_post(conv("first", 4, 6, 6, 10));
+  const Layer second = conv("second", 10, 6, 6, 5);
+  const auto x = input_for(first, rng);
+  const LayerOperands first_ops = operands_for(first, rng);
+  auto error = [&](const Layer& a, const Layer& b) {
+    return compile_error(cfg, {a, b}, x, {a.post.enabled ? first_ops : operands_for(a, rng), operands_for(b, rng)});
+  };
+  auto expect_lacks = [](const std::string& msg, const char* what) {
+    EXPECT_EQ(msg.find(what), std::string::npos) << "the message names '" << what << "', which holds: " << msg;
+  };
+
+  Layer raw = first;
+  raw.post = PostOp{};
+  std::string msg = error(raw, second);
+  EXPECT_HAS(msg, "layer 'second' cannot follow 'first': 'first' is not post-processed");
+  EXPECT_HAS(msg, "raw int32 sums");
+  expect_lacks(msg, "precision");
+  expect_lacks(msg, "[10, 6, 6]");
+
+  Layer wide = second;
+  wide.precision = Precision::int16;
+  msg = error(first, wide);
+  EXPECT_HAS(msg, "'first' is int8 but 'second' is int16");
+  expect_lacks(msg, "post-processed");
+  expect_lacks(msg, "[10, 6, 6]");
+
+  // Each dimension that differs is named with both values; the others are not.
+  const char* const dims[] = {"channels", "height", "width"};
+  const char* const want[] = {"(channels 10 vs 9)", "(height 6 vs 5)", "(width 6 vs 7)"};
+  for (int field = 0; field < 3; ++field) {
+    SCOPED_TRACE(dims[field]);
+    Layer bad = second;
+    if (field == 0) bad.in_channels = 9;
+    if (field == 1) bad.in_height = 5;
+    if (field == 2) bad.in_width = 7;
+    msg = error(first, bad);
+    EXPECT_HAS(msg, "the output [10, 6, 6] of 'first' is not the input");
+    EXPECT_HAS(msg, want[field]);
+    for (int other = 0; other < 3; ++other)
+      if (other != field) expect_lacks(msg, dims[other]);
+    expect_lacks(msg, "post-processed");
+    expect_lacks(msg, "precision");
+  }
+
+  // Two rules broken at once: both are said, and only those.
+  Layer both = second;
+  both.in_height = 3;
+  msg = error(raw, both);
+  EXPECT_HAS(msg, "'first' is not post-processed");
+  EXPECT_HAS(msg, "(height 6 vs 3)");
+  expect_lacks(msg, "precision");
+}
+
+// ---------------------------------------------------------------- host memory
+
+TEST(HostCompilerMemory, ChannelPaddingCountsAgainstTheBudget) {
+  // One channel of 20000 x 20000: 0.4 G values, a 3.7 GiB estimate without padding; but on
+  // `full` int8 every pixel holds 64 lanes, and the raw int32 output as many: 128 GB in all.
+  const auto cfg = AcceleratorConfig::preset("full");
+  const Layer l = conv("wide", 1, 20000, 20000, 1, 1);
+  LayerOperands ops;
+  ops.weights = Tensor<std::int16_t>({1, 1, 1, 1});
+  // Refused before anything is packed (or even the input looked at: none is made here).
+  const std::string msg = compile_error(cfg, {l}, Tensor<std::int16_t>(), {ops});
+  EXPECT_HAS(msg, "layer 'wide'");
+  // Input 20000^2 x 64 B, output 20000^2 x 64 x 4 B, one weight column and the descriptor (256 B each).
+  const std::uint64_t image = 20000ull * 20000 * 64 + 20000ull * 20000 * 64 * 4 + 256 + 256;
+  EXPECT_HAS(msg, std::to_string(image) + " bytes");
+  EXPECT_HAS(msg, "padded to 64 lanes");
+  EXPECT_HAS(msg, "host-memory budget of 17179869184 bytes (16.0 GiB)");
+}
+
+TEST(HostCompilerMemory, ChainsCountEveryLayerAndNameTheOneThatCrosses) {
+  // On `small` (8 int8 lanes): a's image is 2 GiB of input and 2 GiB of output, b's 4 GiB of
+  // output, c's 8 GiB of raw int32 output. Each fits alone; c crosses 16 GiB after a and b.
+  const auto cfg = AcceleratorConfig::preset("small");
+  const Layer a = with_post(conv("a", 8, 16384, 16384, 8, 1));
+  const Layer b = with_post(conv("b", 8, 16384, 16384, 16, 1));
+  const Layer c = conv("c", 16, 16384, 16384, 8, 1);
+  for (const Layer& l : {a, b, c}) {
+    const ImageBytes alone = image_bytes(cfg, {l}, 0);
+    EXPECT_LT(alone.image + alone.scratch, kHostMemoryBudget) << l.name;
+  }
+  EXPECT_EQ(image_bytes(cfg, {a, b, c}, 2).image, 16384ull * 16384 * 8 * 4 + 256 + 256) << "c's input is b's output";
+  LayerOperands ops;
+  ops.weights = Tensor<std::int16_t>({8, 8, 1, 1});
+  const std::string msg = compile_error(cfg, {a, b, c}, Tensor<std::int16_t>(), {ops, ops, ops});
+  EXPECT_HAS(msg, "layer 'c'");
+  EXPECT_HAS(msg, "for it and the layers before it");
+}
+
+TEST(HostCompilerMemory, ImageBytesAreExactlyWhatCompileNetworkPlaces) {
+  // Every kind of region: dense and ZVC activations and weights, 2:4, both Winograd modes,
+  // int16, fc, raw and post-processed outputs, a ZVC-writing chain, partial atoms.
+  const std::uint64_t seed = sdla::test::seed(77);
+  Layer zvc_in = with_post(conv("zvc_in", 21, 9, 7, 12), 1, 6, true);
+  zvc_in.activation_format = TensorFormat::zvc;
+  zvc_in.weight_format = TensorFormat::zvc;
+  zvc_in.input_density = zvc_in.weight_density = 0.5;
+  Layer sparse = with_post(conv("sparse", 12, 9, 7, 17), 1, 8, true);
+  sparse.weight_format = TensorFormat::sparse_2_4;
+  sparse.activation_format = TensorFormat::zvc;
+  Layer exact = conv("exact", 17, 9, 7, 5);
+  exact.winograd = Winograd::exact;
+  Layer nvdla = with_post(conv("nvdla", 19, 8, 8, 9), 1, 9, true);
+  nvdla.winograd = Winograd::nvdla;
+  Layer raw16 = conv("raw16", 9, 8, 8, 6, 3, Precision::int16);
+  Layer fc;
+  fc.name = "fc";
+  fc.op = Op::fc;
+  fc.in_channels = 300;
+  fc.out_channels = 70;
+  const std::vector<std::vector<Layer>> networks{{zvc_in, sparse, exact}, {nvdla}, {raw16}, {fc}};
+  for (const char* preset : {"small", "full"}) {
+    const auto cfg = AcceleratorConfig::preset(preset);
+    for (const auto& layers : networks) {
+      SCOPED_TRACE(std::string(preset) + " " + layers.front().name);
+      const Workload w = generate_workload(layers, seed);
+      const std::uint64_t base = 0x1000;
+      const Program prog = compile_network(cfg, w.layers, w.input, w.operands, base);
+      std::uint64_t image = 0, scratch = 0;
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const ImageBytes b = image_bytes(cfg, layers, i);
+        image += b.image;
+        scratch += b.scratch;
+      }
+      EXPECT_EQ(image, prog.end - base);
+      std::uint64_t held = 0;
+      for (const auto& seg : prog.segments) held += seg.bytes.size();
+      EXPECT_LE(held, image) << "the segments hold more than the image counts";
+      if (layers.front().activation_format == TensorFormat::zvc) {
+        EXPECT_GT(scratch, 0u);
+      }
+    }
+  }
+}
+
+TEST(HostCompilerMemory, GeneratedTensorsAreRefusedBeforeTheyAreAllocated) {
+  // 16 x 65535 x 65535 int16 values: 128 GiB of input. It was a bare std::bad_alloc.
+  const Layer l = conv("huge16", 16, 65535, 65535, 16, 1, Precision::int16);
+  try {
+    generate_workload({l}, 1);
+    FAIL() << "a 128 GiB workload was generated";
+  } catch (const LayerError& e) {
+    const std::string msg = e.what();
+    EXPECT_HAS(msg, "layer 'huge16'");
+    EXPECT_HAS(msg, "input [16, 65535, 65535]");
+    EXPECT_HAS(msg, std::to_string(16ull * 65535 * 65535 * 2 + 16 * 16 * 2) + " bytes");
+    EXPECT_HAS(msg, "host-memory budget");
+  }
+}
+
+TEST(HostCompilerMemory, RunCheckCountsGoldenOutputsAndTheSimulatedDram) {
+  const auto cfg = AcceleratorConfig::preset("full");
+  // What sdla-run refuses before generating anything: the padded C = 1 layer of the issue.
+  try {
+    check_host_memory(cfg, {conv("wide", 1, 20000, 20000, 1, 1)});
+    FAIL() << "a 128 GB image was accepted";
+  } catch (const LayerError& e) {
+    const std::string msg = e.what();
+    EXPECT_HAS(msg, "layer 'wide': the run needs");
+    EXPECT_HAS(msg, "padded to 64 lanes");
+    EXPECT_HAS(msg, "golden reference");
+  }
+  // The totals grow layer by layer; the image counts twice (program and simulated DRAM),
+  // and the golden and read-back outputs at least 8 bytes per output value each.
+  const Layer a = with_post(conv("a", 64, 64, 64, 64, 3));
+  const Layer b = with_post(conv("b", 64, 64, 64, 64, 3));
+  const Layer c = conv("c", 64, 64, 64, 64, 3);
+  const std::vector<RunMemory> m = run_memory(cfg, {a, b, c});
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_GE(m[0].total(), 2 * image_bytes(cfg, {a, b, c}, 0).image + m[0].tensors + 2 * 64ull * 64 * 64 * 8);
+  EXPECT_LT(m[0].total(), m[1].total());
+  EXPECT_LT(m[1].total(), m[2].total());
+  // The layer named is the one with which the total crosses the budget.
+  EXPECT_NO_THROW(check_host_memory(cfg, {a, b, c}, m[2].total()));
+  for (std::size_t i = 0; i < 2; ++i) {
+    try {
+      check_host_memory(cfg, {a, b, c}, m[i].total());
+      FAIL() << "three layers fit a budget sized for " << i + 1;
+    } catch (const LayerError& e) {
+      EXPECT_HAS(e.what(), std::string("layer '") + "bc"[i] + "': the run needs " + std::to_string(m[i + 1].total()));
+      EXPECT_HAS(e.what(), "with the layers before it");
+    }
+  }
 }
 
 // ---------------------------------------------------------------- layout

@@ -422,12 +422,92 @@ TEST_F(SdlaRun, EnergyTableOverridesChangeTheReport) {
   EXPECT_HAS(r.out, "mac_random");
 }
 
+TEST_F(SdlaRun, SeedTakesTheWhole64BitRange) {
+  write_text("l.json", R"({"name": "s", "op": "conv2d", "in_channels": 3, "in_height": 4, "in_width": 4,
+                           "out_channels": 2, "kernel": [3, 3]})");
+  for (const char* seed : {"0", "18446744073709551615"}) {
+    const Result r = run(std::string("--preset small --layer l.json --seed ") + seed);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_HAS(r.out, std::string("seed ") + seed + ",");
+  }
+}
+
+TEST_F(SdlaRun, EnergyTableEntriesThatPriceNothingAreWarnings) {
+  write_text("l.json", R"({"name": "e", "op": "conv2d", "in_channels": 8, "in_height": 6, "in_width": 6,
+                           "out_channels": 8, "kernel": [3, 3], "padding": [1, 1]})");
+  // A team's table with a typo in an action, an argument and a component: each was added silently.
+  write_text("team.yaml", "ERT:\n  tables:\n    - name: mac_array\n      actions:\n"
+                          "        - {name: mac_random, energy: 0.5}\n"
+                          "        - {name: mac_randm, energy: 0.5}\n"
+                          "        - {name: mac_gated, energy: 0.02, arguments: {precison: int8}}\n"
+                          "    - name: unified_bufer\n      actions:\n        - {name: read_bytes, energy: 3}\n");
+  Result r = run("--preset small --layer l.json --energy-table team.yaml --report r.json");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_HAS(r.out, "PASS");
+  EXPECT_HAS(r.err, "sdla-run: warning: team.yaml: ERT.tables[0].actions[1]: mac_array.mac_randm: action 'mac_randm' "
+                    "matches nothing mac_array counts");
+  EXPECT_HAS(r.err, "sdla-run: warning: team.yaml: ERT.tables[0].actions[2]: mac_array.mac_gated: argument 'precison'");
+  EXPECT_HAS(r.err, "sdla-run: warning: team.yaml: ERT.tables[1].actions[0]: unified_bufer.read_bytes: component "
+                    "'unified_bufer'");
+  EXPECT_EQ(r.err.find("actions[0]: mac_array.mac_random"), std::string::npos) << "a good entry was warned about";
+  // The good entry still prices the run.
+  const json j = report("r.json");
+  EXPECT_GT(j["energy_pj"]["mac_array"].get<double>(), 0.0);
+  // --strict makes them an error that lists all three, before anything runs.
+  r = run("--preset small --layer l.json --energy-table team.yaml --strict");
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_HAS(r.err, "--strict: 3 energy-table entries of team.yaml would price nothing");
+  EXPECT_HAS(r.err, "mac_randm");
+  EXPECT_HAS(r.err, "precison");
+  EXPECT_HAS(r.err, "unified_bufer");
+  EXPECT_EQ(r.out.find("layer(s)"), std::string::npos) << "it simulated first";
+  // A table without typos: no warning, and --strict passes.
+  write_text("good.yaml", "ERT:\n  tables:\n    - name: mac_array\n      actions:\n"
+                          "        - {name: mac_random, energy: 0.5, arguments: {precision: int8, preset: small}}\n");
+  r = run("--preset small --layer l.json --energy-table good.yaml --strict");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(SdlaRun, MissingOutputFoldersAreCreatedBeforeSimulating) {
+  write_text("l.json", R"({"name": "o", "op": "conv2d", "in_channels": 3, "in_height": 4, "in_width": 4,
+                           "out_channels": 2, "kernel": [3, 3]})");
+  // --report into a missing folder failed after the whole simulation.
+  const Result r = run("--preset small --layer l.json --output out/y/y.npy --report reports/a/r.json");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_HAS(r.out, "PASS");
+  EXPECT_EQ(sdla::npy::read<std::int32_t>(path("out/y/y.npy")).shape(), (Shape{2, 2, 2}));
+  EXPECT_TRUE(report("reports/a/r.json")["bit_exact"].get<bool>());
+}
+
+TEST_F(SdlaRun, UnwritableOutputPathsFailBeforeSimulating) {
+  write_text("l.json", R"({"name": "o", "op": "conv2d", "in_channels": 3, "in_height": 4, "in_width": 4,
+                           "out_channels": 2, "kernel": [3, 3]})");
+  write_text("plain.txt", "a file, not a folder");
+  fs::create_directories(dir_ / "a_folder");
+  const std::pair<const char*, std::vector<const char*>> cases[] = {
+      {"--report plain.txt/r.json", {"--report plain.txt/r.json: cannot create the folder 'plain.txt'", "Not a directory"}},
+      {"--output plain.txt/y.npy", {"--output plain.txt/y.npy: cannot create the folder", "Not a directory"}},
+      {"--output a_folder", {"--output a_folder: cannot open for writing: Is a directory"}},
+      {"--report a_folder", {"--report a_folder: cannot open for writing: Is a directory"}},
+  };
+  for (const auto& [args, stderr_has] : cases) {
+    SCOPED_TRACE(args);
+    const Result r = run(std::string("--preset small --layer l.json ") + args);
+    EXPECT_EQ(r.status, 2) << r.out << r.err;
+    for (const char* s : stderr_has) EXPECT_HAS(r.err, s);
+    EXPECT_EQ(r.out, "") << "it simulated before finding out";
+  }
+  EXPECT_EQ(slurp(dir_ / "plain.txt"), "a file, not a folder");
+}
+
 // ------------------------------------------------------------ errors: exit 2, a message on stderr
 
 struct ErrorCase {
   const char* name;
   const char* args;
   std::vector<const char*> stderr_has;
+  std::vector<const char*> stderr_lacks = {};
 };
 
 class SdlaRunErrors : public SdlaRun, public ::testing::WithParamInterface<ErrorCase> {
@@ -453,6 +533,17 @@ class SdlaRunErrors : public SdlaRun, public ::testing::WithParamInterface<Error
     fs::resize_file(dir_ / "x_trunc.npy", fs::file_size(dir_ / "x_trunc.npy") - 30);
     write_text("garbage.npy", "this is not a numpy file at all");
     write_text("neg.yaml", "ERT:\n  tables:\n    - name: dram\n      actions:\n        - {name: read_bytes, energy: -1}\n");
+    write_text("typo.yaml", "ERT:\n  tables:\n    - name: mac_array\n      actions:\n        - {name: mac_randm, energy: 1}\n");
+    // 400 KB of [[[...]]]: a stack overflow (exit 139) once it was quoted in the message.
+    write_text("deep.json", std::string(200000, '[') + std::string(200000, ']'));
+    write_text("huge_number.json", R"({"name": "t", "op": "conv2d", "in_channels": 1e400, "in_height": 5, "in_width": 5,
+                                       "out_channels": 4})");
+    // 20000 x 20000 x 1 channel: padded to the 64 lanes of `full`, 25.6 GB of input and 102 GB of output.
+    write_text("wide.json", R"({"name": "wide", "op": "conv2d", "in_channels": 1, "in_height": 20000,
+                                "in_width": 20000, "out_channels": 1})");
+    write_text("huge16.json", R"({"name": "huge16", "op": "conv2d", "in_channels": 16, "in_height": 65535,
+                                  "in_width": 65535, "out_channels": 16, "precision": "int16"})");
+    write_text("plain.txt", "a file, not a folder");
   }
 };
 
@@ -463,7 +554,9 @@ TEST_P(SdlaRunErrors, ExitsWithStatus2AndNamesTheProblem) {
   EXPECT_EQ(r.status, 2) << "stdout: " << r.out << "\nstderr: " << r.err;
   EXPECT_FALSE(r.err.empty());
   for (const char* s : c.stderr_has) EXPECT_HAS(r.err, s);
+  for (const char* s : c.stderr_lacks) EXPECT_EQ(r.err.find(s), std::string::npos) << "stderr has '" << s << "': " << r.err;
   EXPECT_EQ(r.out.find("PASS"), std::string::npos);
+  EXPECT_EQ(r.out.find("layer(s)"), std::string::npos) << "the simulation ran before the error was found";
   EXPECT_FALSE(fs::exists(dir_ / "y.npy")) << "an output was written despite the error";
 }
 
@@ -488,6 +581,28 @@ const ErrorCase kErrorCases[] = {
     {"BadEnergyTable", "--layer l8.json --energy-table neg.yaml --output y.npy", {"neg.yaml", "non-negative"}},
     {"UnknownMacArray", "--layer l8.json --mac fpga --output y.npy", {"--mac", "fpga"}},
     {"UnknownWinogradMode", "--layer l8.json --winograd fast --output y.npy", {"--winograd", "fast"}},
+    {"DeeplyNestedLayerFile", "--layer deep.json --output y.npy", {"deep.json: ", "nested deeper than 64 levels"}},
+    {"NumberBeyondADouble", "--layer huge_number.json --output y.npy",
+     {"huge_number.json: in_channels: number 1e400 is too large"}, {"json.exception"}},
+    {"PaddedImageBeyondHostMemory", "--layer wide.json --output y.npy",
+     {"layer 'wide': the run needs", "padded to 64 lanes", "bytes", "host-memory budget"}, {"bad_alloc"}},
+    {"Int16TensorsBeyondHostMemory", "--layer huge16.json --output y.npy",
+     {"layer 'huge16': the run needs", "bytes", "host-memory budget"}, {"bad_alloc"}},
+    {"NegativeVcdWindow", "--layer l8.json --mac rtl --vcd w.vcd --vcd-window -5:-1 --output y.npy",
+     {"--vcd-window -5:-1", "FIRST '-5' is not a cycle number"}},
+    {"NegativeVcdWindowEnd", "--layer l8.json --mac rtl --vcd w.vcd --vcd-window 5:-1 --output y.npy",
+     {"--vcd-window 5:-1", "LAST '-1' is not a cycle number"}},
+    {"VcdWindowWithSpaces", "--layer l8.json --mac rtl --vcd w.vcd --vcd-window ' 5:9' --output y.npy",
+     {"--vcd-window  5:9", "is not a cycle number"}},
+    {"VcdWindowBackwards", "--layer l8.json --mac rtl --vcd w.vcd --vcd-window 9:5 --output y.npy",
+     {"--vcd-window 9:5", "LAST must exceed FIRST"}},
+    {"NegativeSeed", "--layer l8.json --seed -1 --output y.npy", {"--seed", "'-1' is not a seed"}},
+    {"SeedBeyond64Bits", "--layer l8.json --seed 18446744073709551616 --output y.npy",
+     {"--seed", "'18446744073709551616' exceeds the largest seed"}},
+    {"EnergyTableTypoUnderStrict", "--layer l8.json --energy-table typo.yaml --strict --output y.npy",
+     {"--strict", "typo.yaml: ERT.tables[0].actions[0]: mac_array.mac_randm"}},
+    {"ReportUnderAFile", "--layer l8.json --report plain.txt/r.json --output y.npy",
+     {"--report plain.txt/r.json", "Not a directory"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, SdlaRunErrors, ::testing::ValuesIn(kErrorCases),
