@@ -206,6 +206,11 @@ void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
   const std::uint64_t pixels_out = std::uint64_t(l.out_height()) * l.out_width();
   const std::uint64_t out_atoms = (l.out_channels + lanes - 1) / lanes;
   const std::uint64_t out_element = l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision);
+  const std::uint64_t K = l.out_channels, mask_bytes = lanes / zvc_granule(unsigned(lanes));
+  // 2:4 metadata: a nibble per pair of kept weights, per block of two atoms; ZVC: the weight masks.
+  const std::uint64_t weight_meta = l.weight_format == TensorFormat::sparse_2_4 ? K * ((atoms + 1) / 2) * rs * ((lanes + 3) / 4)
+                                    : l.weight_format == TensorFormat::zvc     ? K * atoms * rs * mask_bytes
+                                                                                : 0;
   const struct {
     const char* what;
     std::uint64_t addr, bytes;
@@ -213,8 +218,12 @@ void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
       {"input", d.input_addr, pixels_in * atoms * atom},
       {"weights", d.weight_addr, std::uint64_t(l.out_channels) * atoms * rs * atom},
       {"output", d.output_addr, pixels_out * out_atoms * lanes * out_element},
-      {"bias", d.bias_addr, std::uint64_t(l.out_channels) * 4},
-      {"multipliers", d.multiplier_addr, std::uint64_t(l.out_channels) * 4},
+      {"bias", d.bias_addr, K * 4},
+      {"multipliers", d.multiplier_addr, K * 4},
+      {"shifts", d.shift_addr, K},
+      {"input mask", d.input_mask_addr, d.input_zvc() ? pixels_in * atoms * mask_bytes : 0},
+      {"weight metadata", d.weight_meta_addr, weight_meta},
+      {"output mask", d.output_mask_addr, d.output_zvc() ? pixels_out * out_atoms * mask_bytes : 0},
   };
   for (const auto& r : regions)
     if (r.addr > ~std::uint64_t(0) - r.bytes)

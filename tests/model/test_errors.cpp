@@ -216,6 +216,22 @@ TEST(Errors, TensorAddressesOutsideDramAreDmaErrors) {
       {[](LayerDescriptor& d) { d.bias_addr = kDram; }, {"bias", ErrorCode::dma_error, hex(kDram)}},
       {[](LayerDescriptor& d) { d.multiplier_addr = kDram + 4; }, {"multiplier", ErrorCode::dma_error, hex(kDram + 4)}},
       {[](LayerDescriptor& d) { d.shift_addr = kDram - 1; }, {"shift", ErrorCode::dma_error, hex(kDram - 1)}},
+      // Masks and metadata are regions too: near 2^64 they would wrap to low DRAM and read the wrong bytes.
+      {[](LayerDescriptor& d) {
+         d.formats |= LayerDescriptor::FORMAT_INPUT_ZVC;
+         d.input_mask_addr = ~std::uint64_t(0) - 8;
+       },
+       {"input mask at 2^64", ErrorCode::invalid_layer, "input mask"}},
+      {[](LayerDescriptor& d) {
+         d.formats = std::uint8_t((d.formats & ~LayerDescriptor::FORMAT_WEIGHT_MASK) | std::uint8_t(TensorFormat::zvc));
+         d.weight_meta_addr = ~std::uint64_t(0) - 8;
+       },
+       {"weight masks at 2^64", ErrorCode::invalid_layer, "weight metadata"}},
+      {[](LayerDescriptor& d) {
+         d.formats |= LayerDescriptor::FORMAT_OUTPUT_ZVC;
+         d.output_mask_addr = ~std::uint64_t(0) - 8;
+       },
+       {"output mask at 2^64", ErrorCode::invalid_layer, "output mask"}},
   };
   run_patched("small", j, cases);
 }
