@@ -4,7 +4,6 @@
 #include <array>
 #include <cstring>
 
-#include "dot_kernels.hpp"
 
 namespace sdla {
 
@@ -47,8 +46,9 @@ unsigned load_register(std::uint8_t* reg, std::int16_t value, unsigned bytes) {
   return toggles;
 }
 
-MacDatapath::MacDatapath(const AcceleratorConfig& cfg)
-    : atomic_c_(cfg.atomic_c), atomic_k_(cfg.atomic_k) {
+MacDatapath::MacDatapath(const AcceleratorConfig& cfg, DatapathKernels kernels)
+    : atomic_c_(cfg.atomic_c), atomic_k_(cfg.atomic_k),
+      simd_(kernels == DatapathKernels::fastest && stream_avx2_available()) {
   reset();
 }
 
@@ -69,45 +69,83 @@ bool MacDatapath::metadata_valid(const MacPass& p) const {
 }
 
 void MacDatapath::load_weights(MacPass& p) {
-  const unsigned bytes = element_bytes(p.precision);
-  live_w_.assign(std::size_t(p.atomic_k) * p.lanes, 0);
-  live_w16_.assign(live_w_.size(), 0);
-  select_.resize(live_w_.size());
-  for (unsigned k = 0; k < p.columns; ++k)
-    for (unsigned i = 0; i < p.lanes; ++i) {
-      const std::size_t at = std::size_t(k) * p.lanes + i;
-      select_[at] = std::uint16_t(p.format == WeightFormat::dense ? i : 4 * (i / 2) + p.weight_index[at]);
-      if (p.weight_zero[at]) continue;  // zero line: the register holds
-      p.activity.weight_toggles +=
-          load_register(&weight_reg_[std::size_t(k) * atomic_c_ + i * bytes], p.weights[at], bytes);
-      live_w_[at] = p.weights[at];
-      live_w16_[at] = p.weights[at];
+  // The valid columns' weights are contiguous, and so are their registers
+  // (a bank row is a column's lanes): branch-free loops the compiler vectorizes.
+  const std::size_t n = std::size_t(p.columns) * p.lanes;
+  const std::int16_t* w = p.weights.data();
+  const std::uint8_t* z = p.weight_zero.data();
+  live_w16_.assign(std::size_t(p.atomic_k) * p.lanes, 0);
+  for (std::size_t i = 0; i < n; ++i) live_w16_[i] = z[i] ? 0 : w[i];
+  // A zero-lined register holds; toggles are the set bits of old ^ new.
+  std::uint8_t* reg = weight_reg_.data();
+  if (p.precision == Precision::int8) {
+    diff_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint8_t old = reg[i], now = z[i] ? old : std::uint8_t(w[i]);
+      diff_[i] = old ^ now;
+      reg[i] = now;
     }
+  } else {
+    diff_.resize(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto bits = std::uint16_t(w[i]);
+      const std::uint8_t lo = z[i] ? reg[2 * i] : std::uint8_t(bits), hi = z[i] ? reg[2 * i + 1] : std::uint8_t(bits >> 8);
+      diff_[2 * i] = reg[2 * i] ^ lo;
+      diff_[2 * i + 1] = reg[2 * i + 1] ^ hi;
+      reg[2 * i] = lo;
+      reg[2 * i + 1] = hi;
+    }
+  }
+  p.activity.weight_toggles += bits_set(diff_.data(), diff_.size());
+  // 2:4: the activation lane each multiplier reads (dense: its own lane).
+  if (p.format == WeightFormat::sparse_2_4) {
+    select_.resize(live_w16_.size());
+    for (std::size_t i = 0; i < n; ++i) select_[i] = std::uint16_t(4 * (i % p.lanes / 2) + p.weight_index[i]);
+  }
 }
 
 template <class Acc>
 void MacDatapath::stream(MacPass& p) {
   const unsigned bytes = element_bytes(p.precision);
   const std::uint64_t units = std::uint64_t(p.atomic_k) * p.lanes;
+  const bool dense = p.format == WeightFormat::dense;
 
   // Issued multipliers are the same for every vector of the pass; so is the
   // number of live weights each activation lane feeds.
   std::uint64_t issued = 0;
   live_w_per_lane_.assign(p.act_lanes, 0);
-  for (unsigned k = 0; k < p.columns; ++k)
-    for (unsigned i = 0; i < p.lanes; ++i) {
-      const std::size_t at = std::size_t(k) * p.lanes + i;
-      if (select_[at] >= p.lanes_valid) continue;
-      ++issued;
-      if (!p.weight_zero[at]) ++live_w_per_lane_[select_[at]];
+  if (dense) {
+    const unsigned valid = std::min(p.lanes_valid, p.lanes);
+    issued = std::uint64_t(p.columns) * valid;
+    for (unsigned k = 0; k < p.columns; ++k) {
+      const std::uint8_t* z = &p.weight_zero[std::size_t(k) * p.lanes];
+      for (unsigned l = 0; l < valid; ++l) live_w_per_lane_[l] += z[l] == 0;
     }
+  } else {
+    for (unsigned k = 0; k < p.columns; ++k)
+      for (unsigned i = 0; i < p.lanes; ++i) {
+        const std::size_t at = std::size_t(k) * p.lanes + i;
+        if (select_[at] >= p.lanes_valid) continue;
+        ++issued;
+        if (!p.weight_zero[at]) ++live_w_per_lane_[select_[at]];
+      }
+  }
 
+  if (simd_ && prepare_stream(p, live_w16_, dense ? nullptr : select_.data(), live_w_per_lane_, plan_)) {
+    StreamTotals t;
+    stream_avx2(p, plan_, act_reg_.data(), t);
+    p.activity.act_toggles += t.act_toggles;
+    p.activity.mac_random += t.random;
+    p.activity.mac_gated += std::uint64_t(p.vectors) * issued - t.random;
+    p.activity.mac_idle += std::uint64_t(p.vectors) * (units - issued);
+    return;
+  }
+
+  live_w_.assign(live_w16_.begin(), live_w16_.end());
   live_a_.assign(p.act_lanes, 0);
   live_a16_.assign(p.act_lanes, 0);
   keep_.resize(p.act_lanes);
   diff_.resize(p.act_lanes);
-  // Dense int8: the int16-pair multiply-add kernel, vectorized for this CPU.
-  const DotColumns dot = p.format == WeightFormat::dense && p.precision == Precision::int8 ? dot_columns() : nullptr;
   for (unsigned v = 0; v < p.vectors; ++v) {
     const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
     const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
@@ -128,8 +166,7 @@ void MacDatapath::stream(MacPass& p) {
         act_reg_[l] = std::uint8_t((old & keep_[l]) | (byte & ~keep_[l]));
       }
       p.activity.act_toggles += bits_set(diff_.data(), n);
-      if (!dot)
-        for (unsigned l = 0; l < n; ++l) live_a_[l] = live_a16_[l];
+      for (unsigned l = 0; l < n; ++l) live_a_[l] = live_a16_[l];
     } else {
       for (unsigned l = 0; l < p.lanes_valid; ++l) {
         if (az[l]) { live_a_[l] = live_a16_[l] = 0; continue; }
@@ -143,14 +180,10 @@ void MacDatapath::stream(MacPass& p) {
     p.activity.mac_idle += units - issued;
 
     std::int64_t* out = &p.psums[std::size_t(v) * p.atomic_k];
-    if (dot) {
-      dot(live_w16_.data(), live_a16_.data(), p.lanes, p.atomic_k, out);
-      continue;
-    }
     for (unsigned k = 0; k < p.atomic_k; ++k) {
       const std::int32_t* w = &live_w_[std::size_t(k) * p.lanes];
       Acc sum = 0;
-      if (p.format == WeightFormat::dense) {
+      if (dense) {
         for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a_[i];
       } else {
         const std::uint16_t* sel = &select_[std::size_t(k) * p.lanes];

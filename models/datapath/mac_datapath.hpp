@@ -13,12 +13,17 @@
 
 #include "sdla/config.hpp"
 #include "sdla/mac_pass.hpp"
+#include "stream_kernels.hpp"
 
 namespace sdla {
 
+/// fastest: the SIMD stream kernel where the CPU and the pass's shape allow
+/// it; portable: plain loops only. Both compute the same integers.
+enum class DatapathKernels { fastest, portable };
+
 class MacDatapath {
  public:
-  explicit MacDatapath(const AcceleratorConfig& cfg);
+  explicit MacDatapath(const AcceleratorConfig& cfg, DatapathKernels kernels = DatapathKernels::fastest);
 
   void execute(MacPass& pass);
   /// Clears operand registers to zero, as the RTL's reset does.
@@ -31,6 +36,7 @@ class MacDatapath {
   void stream(MacPass& p);
 
   unsigned atomic_c_, atomic_k_;
+  bool simd_;
   std::vector<std::uint8_t> act_reg_;     // activation bus registers, 2 * atomic_c bytes
   std::vector<std::uint8_t> weight_reg_;  // [atomic_k][atomic_c] bytes
   // Per-pass scratch: live operand values (zero when gated), activation lane per multiplier.
@@ -40,6 +46,7 @@ class MacDatapath {
   std::vector<std::uint8_t> keep_, diff_;          // int8 lanes: 0xFF where zero-lined; toggled bits
   std::vector<std::uint16_t> select_;
   std::vector<std::uint32_t> live_w_per_lane_;
+  StreamPlan plan_;
 };
 
 /// Bit toggles when a register of `bytes` bytes at `reg` loads `value`.

@@ -17,18 +17,28 @@ void check_shapes(const Layer& layer, const Shape& in, const Shape& w) {
     throw LayerError("golden: weight shape " + to_string(w) + ", layer needs " + to_string(want_w));
 }
 
-// acc[k] += w[k] * x over the output channels: the innermost loop of the
-// convolution, vectorized where the CPU allows (one binary for any x86-64).
+// Four dot products sharing one weight row: out[j] = sum over i of w[i] * a[j * stride + i].
+// A reduction of int16 products is the multiply-add shape (pmaddwd) the
+// compiler vectorizes; target_clones gives one binary for any x86-64.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define SDLA_GOLDEN_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define SDLA_GOLDEN_CLONES
 #endif
-SDLA_GOLDEN_CLONES void axpy(std::int32_t* acc, const std::int8_t* w, std::int32_t x, unsigned n) {
-  for (unsigned k = 0; k < n; ++k) acc[k] += std::int32_t(w[k]) * x;
-}
-SDLA_GOLDEN_CLONES void axpy(std::int64_t* acc, const std::int16_t* w, std::int64_t x, unsigned n) {
-  for (unsigned k = 0; k < n; ++k) acc[k] += std::int64_t(w[k]) * x;
+constexpr unsigned kPixels = 4;
+
+template <class Acc>
+SDLA_GOLDEN_CLONES void dot4(const std::int16_t* w, const std::int16_t* a, std::size_t n, Acc* out) {
+  const std::int16_t *a0 = a, *a1 = a + n, *a2 = a + 2 * n, *a3 = a + 3 * n;
+  Acc s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t wi = w[i];  // an int16 product is exact in int32; int16 layers sum in int64
+    s0 += Acc(wi * a0[i]);
+    s1 += Acc(wi * a1[i]);
+    s2 += Acc(wi * a2[i]);
+    s3 += Acc(wi * a3[i]);
+  }
+  out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
 }
 
 template <class Acc, class T>
@@ -38,33 +48,35 @@ Tensor<Acc> direct_conv(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) 
   const unsigned P = l.out_height(), Q = l.out_width();
   // y[k][p][q] = sum over c, r, s of x[c][p*sh + r - pad_top][q*sw + s - pad_left] * w[k][c][r][s];
   // positions in the padding are outside the image and contribute zero.
-  // Weights as [c][r][s][k], so the innermost loop runs over output channels,
-  // and a whole output row accumulates at once, so each weight is read once per row.
-  std::vector<T> wt(w.size());
-  for (unsigned k = 0; k < K; ++k)
-    for (unsigned c = 0; c < C; ++c)
-      for (unsigned r = 0; r < R; ++r)
-        for (unsigned s = 0; s < S; ++s) wt[((std::size_t(c) * R + r) * S + s) * K + k] = w.at({k, c, r, s});
+  // im2col: an output pixel's operands laid out as one row in the weights'
+  // own [c][r][s] order, so every output is a plain dot product of two rows.
+  const std::size_t n = std::size_t(C) * R * S;
+  const std::vector<std::int16_t> weights(w.data(), w.data() + w.size());  // [k][c][r][s]
+  std::vector<std::int16_t> rows(kPixels * n);
   Tensor<Acc> y({K, P, Q});
-  std::vector<Acc> row(std::size_t(Q) * K);  // [q][k]
-  for (unsigned p = 0; p < P; ++p) {
-    std::fill(row.begin(), row.end(), Acc(0));
-    for (unsigned c = 0; c < C; ++c)
-      for (unsigned r = 0; r < R; ++r) {
-        const long h = long(p) * l.stride_h + r - long(l.pad.top);
-        if (h < 0 || h >= long(l.in_height)) continue;
-        const T* in = &x.at({c, std::size_t(h), 0});
-        for (unsigned s = 0; s < S; ++s) {
-          const T* ws = &wt[((std::size_t(c) * R + r) * S + s) * K];
-          for (unsigned q = 0; q < Q; ++q) {
-            const long v = long(q) * l.stride_w + s - long(l.pad.left);
-            if (v < 0 || v >= long(l.in_width) || in[v] == 0) continue;
-            axpy(&row[std::size_t(q) * K], ws, Acc(in[v]), K);
+  const std::size_t pixels = std::size_t(P) * Q;
+  Acc sums[kPixels];
+  for (std::size_t first = 0; first < pixels; first += kPixels) {
+    const std::size_t count = std::min<std::size_t>(kPixels, pixels - first);
+    std::fill(rows.begin(), rows.end(), 0);
+    for (std::size_t j = 0; j < count; ++j) {
+      const long p = long((first + j) / Q), q = long((first + j) % Q);
+      std::int16_t* row = &rows[j * n];
+      for (unsigned c = 0; c < C; ++c)
+        for (unsigned r = 0; r < R; ++r) {
+          const long h = p * l.stride_h + r - long(l.pad.top);
+          if (h < 0 || h >= long(l.in_height)) continue;
+          for (unsigned s = 0; s < S; ++s) {
+            const long v = q * l.stride_w + s - long(l.pad.left);
+            if (v >= 0 && v < long(l.in_width))
+              row[(std::size_t(c) * R + r) * S + s] = x.at({c, std::size_t(h), std::size_t(v)});
           }
         }
-      }
-    for (unsigned k = 0; k < K; ++k)
-      for (unsigned q = 0; q < Q; ++q) y.at({k, p, q}) = row[std::size_t(q) * K + k];
+    }
+    for (unsigned k = 0; k < K; ++k) {
+      dot4(&weights[std::size_t(k) * n], rows.data(), n, sums);
+      for (std::size_t j = 0; j < count; ++j) y.data()[std::size_t(k) * pixels + first + j] = sums[j];
+    }
   }
   return y;
 }

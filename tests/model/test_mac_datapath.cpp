@@ -3,15 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <random>
 #include <vector>
 
 #include "seed.hpp"
 
-#include "dot_kernels.hpp"
 #include "mac_datapath.hpp"
 
 namespace sdla {
+
+void PrintTo(const MacActivity& a, std::ostream* os) {
+  *os << "{cycles " << a.cycles << ", random " << a.mac_random << ", gated " << a.mac_gated << ", idle "
+      << a.mac_idle << ", act toggles " << a.act_toggles << ", weight toggles " << a.weight_toggles << "}";
+}
+
 namespace {
 
 AcceleratorConfig tiny() {
@@ -166,24 +172,60 @@ TEST(MacDatapath, MalformedRequestIsRejected) {
 }  // namespace
 }  // namespace sdla
 
-// The vectorized inner product computes the same integers as the portable
-// one, on random int8 operands of every lane count the presets use and odd ones.
-TEST(DotKernels, Avx2EqualsPortable) {
-  if (!sdla::dot_columns_avx2_available()) GTEST_SKIP() << "this CPU has no AVX2";
+// The SIMD stream kernel computes the same sums and counters as the portable
+// loops: random passes of every precision and weight format, random zero
+// lines, valid lanes and columns, odd vector counts, and the extreme values,
+// run as one sequence so register state carries from pass to pass.
+TEST(StreamKernels, SimdEqualsPortable) {
+  if (!sdla::stream_avx2_available()) GTEST_SKIP() << "this CPU has no AVX2";
   std::mt19937_64 rng(sdla::test::seed(77));
-  std::uniform_int_distribution<int> value(-128, 127);
-  for (unsigned lanes : {1u, 7u, 8u, 32u, 64u, 65u, 128u})
-    for (unsigned columns : {1u, 8u, 32u}) {
-      std::vector<std::int16_t> w(std::size_t(lanes) * columns), a(lanes);
-      for (auto& x : w) x = std::int16_t(value(rng));
-      for (auto& x : a) x = std::int16_t(value(rng));
-      if (lanes == 64) std::fill(w.begin(), w.end(), -128), std::fill(a.begin(), a.end(), -128);  // the extreme
-      std::vector<std::int64_t> portable(columns), avx2(columns, -1), reference(columns, 0);
-      sdla::dot_columns_portable(w.data(), a.data(), lanes, columns, portable.data());
-      sdla::dot_columns_avx2(w.data(), a.data(), lanes, columns, avx2.data());
-      for (unsigned k = 0; k < columns; ++k)
-        for (unsigned i = 0; i < lanes; ++i) reference[k] += std::int64_t(w[std::size_t(k) * lanes + i]) * a[i];
-      EXPECT_EQ(portable, reference) << lanes << " lanes";
-      EXPECT_EQ(avx2, reference) << lanes << " lanes";
+  auto pick = [&](unsigned lo, unsigned hi) { return std::uniform_int_distribution<unsigned>(lo, hi)(rng); };
+  for (const char* preset : {"full", "small"}) {
+    const auto cfg = sdla::AcceleratorConfig::preset(preset);
+    sdla::MacDatapath simd(cfg), portable(cfg, sdla::DatapathKernels::portable);
+    unsigned simd_passes = 0;
+    for (unsigned n = 0; n < 400; ++n) {
+      const auto precision = n % 2 ? sdla::Precision::int16 : sdla::Precision::int8;
+      const auto format = n % 4 < 2 ? sdla::WeightFormat::dense : sdla::WeightFormat::sparse_2_4;
+      const bool extreme = n % 13 == 0;
+      const std::int32_t lo = precision == sdla::Precision::int8 ? -128 : -32768, hi = -lo - 1;
+      const unsigned zero_pct = pick(0, 100);
+      sdla::MacPass p;
+      p.configure(cfg, precision, format, 40);
+      p.columns = pick(0, cfg.atomic_k);
+      const unsigned bus = format == sdla::WeightFormat::dense ? p.lanes : p.act_lanes;
+      p.lanes_valid = pick(0, 3) ? bus : pick(0, bus);
+      p.vectors = pick(0, 40);
+      auto value = [&] { return std::int16_t(extreme ? lo : std::int32_t(pick(0, unsigned(hi - lo))) + lo); };
+      for (std::size_t i = 0; i < p.weights.size(); ++i) {
+        p.weights[i] = value();
+        p.weight_zero[i] = pick(0, 99) < zero_pct || p.weights[i] == 0;
+      }
+      for (std::size_t i = 0; i + 1 < p.weight_index.size(); i += 2) {
+        const unsigned a = pick(0, 2), b = pick(a + 1, 3);
+        p.weight_index[i] = std::uint8_t(a);
+        p.weight_index[i + 1] = std::uint8_t(b);
+      }
+      for (std::size_t i = 0; i < std::size_t(p.vectors) * p.act_lanes; ++i) {
+        p.acts[i] = value();
+        // Gated lanes carry junk that must not reach a register or a sum.
+        p.act_zero[i] = pick(0, 99) < zero_pct;
+        if (p.act_zero[i] && pick(0, 1)) p.acts[i] = std::int16_t(pick(0, 65535));
+      }
+      sdla::MacPass q = p;
+      std::fill(q.psums.begin(), q.psums.end(), -1);
+      simd.execute(p);
+      portable.execute(q);
+      ASSERT_EQ(p.status, sdla::MacStatus::ok) << preset << " pass " << n;
+      ASSERT_EQ(q.status, sdla::MacStatus::ok) << preset << " pass " << n;
+      ASSERT_TRUE(std::equal(p.psums.begin(), p.psums.begin() + std::ptrdiff_t(p.vectors) * p.atomic_k,
+                             q.psums.begin()))
+          << preset << " pass " << n;
+      ASSERT_EQ(p.activity, q.activity) << preset << " pass " << n;
+      simd_passes += sdla::stream_kernel_fits(p);
     }
+    if (std::string(preset) == "full") {
+      EXPECT_GT(simd_passes, 300u) << "the kernel must cover the full preset";
+    }
+  }
 }
