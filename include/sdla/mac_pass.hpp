@@ -122,8 +122,9 @@ struct MacPass {
  private:
   /// Branch-free, so the compiler vectorizes it: it reads every operand of the pass.
   static bool fit_int8(const std::int16_t* v, const std::uint8_t* zero, std::size_t n) {
-    unsigned bad = 0;
-    for (std::size_t i = 0; i < n; ++i) bad |= unsigned(zero[i] == 0) & unsigned(v[i] < -128 || v[i] > 127);
+    std::uint16_t bad = 0;  // 16-bit lanes throughout: v + 128 is out of [0, 255] exactly when v does not fit
+    for (std::size_t i = 0; i < n; ++i)
+      bad |= std::uint16_t(std::uint16_t(v[i] + 128) & 0xFF00 & -std::uint16_t(zero[i] == 0));
     return bad == 0;
   }
   bool values_fit() const {

@@ -43,10 +43,15 @@ struct SumTile {
   TileStep step{};
   unsigned per_column = 0;             ///< valid sums per column
   unsigned stride = 0;                 ///< distance between columns in `sums`
-  const std::int64_t* sums = nullptr;  ///< [column][stride]
+  unsigned entry_stride = 1;           ///< distance between a column's entries in `sums`
+  const std::int64_t* sums = nullptr;  ///< sum(k, e) = sums[k * stride + e * entry_stride]
   int component = -1;                  ///< as PsumBlock
   bool first = false, final = true;    ///< as PsumBlock
   bool end_of_layer = false;           ///< no data: the layer is done
+
+  std::int64_t sum(unsigned column, unsigned entry) const {
+    return sums[std::size_t(column) * stride + std::size_t(entry) * entry_stride];
+  }
 };
 
 struct OutputTile {

@@ -23,7 +23,7 @@ void Accumulator::shape(unsigned groups, std::size_t entries, Precision p) {
 void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
   switch (b.op) {
     case PsumBlock::Op::clear:
-      std::fill(column(b.group, 0), column(b.group, 0) + atomic_k_ * entries_, 0);
+      std::fill(group_sums(b.group), group_sums(b.group) + atomic_k_ * entries_, 0);
       return;
     case PsumBlock::Op::add: {
       const MacPass& pass = *b.pass;
@@ -35,9 +35,10 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
                                            name(), pass.vectors, pass.columns, b.group,
                                            sums_.size() / (std::size_t(atomic_k_) * std::max<std::size_t>(entries_, 1)),
                                            entries_));
-      for (unsigned k = 0; k < pass.columns; ++k) {
-        std::int64_t* dst = column(b.group, k);
-        for (unsigned v = 0; v < pass.vectors; ++v) dst[v] += pass.psum(v, k);
+      std::int64_t* dst = group_sums(b.group);
+      for (unsigned v = 0; v < pass.vectors; ++v) {
+        const std::int64_t* src = &pass.psums[std::size_t(v) * pass.atomic_k];
+        for (unsigned k = 0; k < pass.columns; ++k) dst[std::size_t(v) * atomic_k_ + k] += src[k];
       }
       adds_ += std::uint64_t(pass.columns) * pass.vectors;
       return;
@@ -48,8 +49,9 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
       out_.columns = b.columns;
       out_.step = b.step;
       out_.per_column = b.entries;
-      out_.stride = unsigned(entries_);
-      out_.sums = column(b.group, 0);
+      out_.stride = 1;
+      out_.entry_stride = atomic_k_;
+      out_.sums = group_sums(b.group);
       out_.group = b.group;
       out_.component = b.component;
       out_.first = b.first;
@@ -57,7 +59,7 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
       reads_ += std::uint64_t(b.columns) * b.entries;
       out_isock->b_transport(out_, delay);
       // A Winograd component is drained as soon as it is complete: its sums start again from zero.
-      if (b.component >= 0) std::fill(column(b.group, 0), column(b.group, 0) + atomic_k_ * entries_, 0);
+      if (b.component >= 0) std::fill(group_sums(b.group), group_sums(b.group) + atomic_k_ * entries_, 0);
       return;
     }
     case PsumBlock::Op::finish:

@@ -35,12 +35,13 @@ class Accumulator : public sc_core::sc_module {
 
  private:
   void transport(PsumBlock& b, sc_core::sc_time& delay);
-  std::int64_t* column(unsigned group, unsigned col) { return &sums_[(std::size_t(group) * atomic_k_ + col) * entries_]; }
+  std::int64_t* group_sums(unsigned group) { return &sums_[std::size_t(group) * atomic_k_ * entries_]; }
 
   std::size_t bytes_;
   unsigned atomic_k_;
   std::size_t entries_ = 0;
-  std::vector<std::int64_t> sums_;  // [group][column][entry]
+  // [group][entry][column]: a pass's sums arrive [vector][column] and add in place.
+  std::vector<std::int64_t> sums_;
   SumTile out_;
   std::uint64_t adds_ = 0, reads_ = 0;
 };

@@ -36,7 +36,7 @@ void PostProcessor::transport(SumTile& t, sc_core::sc_time& delay) {
     staging_.resize(std::size_t(pixels) * cols * out_bytes_);
     for (unsigned v = 0; v < pixels; ++v)
       for (unsigned k = 0; k < cols; ++k)
-        emit(t.first_channel + k, t.sums[std::size_t(k) * t.stride + v], &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
+        emit(t.first_channel + k, t.sum(k, v), &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
     out_.first_channel = t.first_channel;
     out_.columns = cols;
     out_.step = t.step;

@@ -45,10 +45,11 @@ void WinogradOutputTransform::fold(const SumTile& t) {
   for (unsigned k = 0; k < t.columns; ++k) {
     std::int64_t* out = outputs(t.group, k);
     if (t.first) std::fill(out, out + std::size_t(tiles) * 4, 0);
-    const std::int64_t* m = t.sums + std::size_t(k) * t.stride;
-    for (unsigned tile = 0; tile < tiles; ++tile)
+    for (unsigned tile = 0; tile < tiles; ++tile) {
+      const std::int64_t m = t.sum(k, tile);
       for (unsigned i = 0; i < 2; ++i)
-        for (unsigned j = 0; j < 2; ++j) out[tile * 4 + i * 2 + j] += kAT[i][x] * kAT[j][y] * m[tile];
+        for (unsigned j = 0; j < 2; ++j) out[tile * 4 + i * 2 + j] += kAT[i][x] * kAT[j][y] * m;
+    }
   }
   folds_ += std::uint64_t(tiles) * t.columns;
   adds_ += std::uint64_t(terms) * tiles * t.columns;
@@ -75,6 +76,7 @@ void WinogradOutputTransform::send(const SumTile& t, sc_core::sc_time& delay) {
   out_ = t;
   out_.component = -1;
   out_.per_column = out_.stride = pixels;
+  out_.entry_stride = 1;
   out_.sums = pixels_.data();
   out_isock->b_transport(out_, delay);
 }

@@ -41,9 +41,10 @@ struct Bench {
   test::Sink<SumTile> out{"output_transform", [this](SumTile& t, sc_time&) {
                             Received r{t, {}};
                             if (!t.end_of_layer)
-                              for (unsigned k = 0; k < t.columns; ++k)
-                                r.sums.emplace_back(t.sums + std::size_t(k) * t.stride,
-                                                    t.sums + std::size_t(k) * t.stride + t.per_column);
+                              for (unsigned k = 0; k < t.columns; ++k) {
+                                r.sums.emplace_back();
+                                for (unsigned e = 0; e < t.per_column; ++e) r.sums.back().push_back(t.sum(k, e));
+                              }
                             r.tile.sums = nullptr;  // valid only during the call
                             got.push_back(std::move(r));
                           }};
@@ -98,14 +99,15 @@ void add_reference(Reference& ref, unsigned group, const MacPass& pass) {
     for (unsigned v = 0; v < pass.vectors; ++v) ref[group][k][v] += pass.psum(v, k);
 }
 
-void expect_tile(const Received& r, const Reference& ref, const PsumBlock& d, std::size_t entries) {
+void expect_tile(const Received& r, const Reference& ref, const PsumBlock& d, unsigned atomic_k) {
   EXPECT_FALSE(r.tile.end_of_layer);
   EXPECT_EQ(r.tile.group, d.group);
   EXPECT_EQ(r.tile.first_channel, d.first_channel);
   EXPECT_EQ(r.tile.columns, d.columns);
   EXPECT_EQ(r.tile.per_column, d.entries);
-  EXPECT_GE(r.tile.stride, d.entries);
-  EXPECT_EQ(r.tile.stride, entries) << "columns lie `entries` apart in the SRAM";
+  // The SRAM holds a group as [entry][column] of atomic_k columns.
+  EXPECT_EQ(r.tile.stride, 1u);
+  EXPECT_EQ(r.tile.entry_stride, atomic_k) << "entries lie atomic_k apart in the SRAM";
   EXPECT_EQ(r.tile.component, d.component);
   EXPECT_EQ(r.tile.first, d.first);
   EXPECT_EQ(r.tile.final, d.final);
@@ -170,7 +172,7 @@ void check_adds(Precision p, std::uint64_t default_seed) {
   ASSERT_EQ(b.got.size(), drains.size() + 1) << "one tile per drain and one for the finish";
   for (std::size_t i = 0; i < drains.size(); ++i) {
     SCOPED_TRACE(fmt::format("drain {}", i));
-    expect_tile(b.got[i], snapshots[i], drains[i], entries);
+    expect_tile(b.got[i], snapshots[i], drains[i], b.cfg.atomic_k);
   }
   EXPECT_TRUE(b.got.back().tile.end_of_layer);
   EXPECT_EQ(b.acc.activity().at("add"), adds);
@@ -220,8 +222,8 @@ TEST(Accumulator, ClearZeroesOneGroup) {
   add_reference(ref, 1, passes[1]);  // group 1 keeps its pass
   add_reference(ref, 0, passes[2]);  // group 0 holds only what came after its clear
   ASSERT_EQ(b.got.size(), 2u);
-  expect_tile(b.got[0], ref, drains[0], entries);
-  expect_tile(b.got[1], ref, drains[1], entries);
+  expect_tile(b.got[0], ref, drains[0], b.cfg.atomic_k);
+  expect_tile(b.got[1], ref, drains[1], b.cfg.atomic_k);
   // Columns 3.. and entries 4.. of group 0 are zero after the clear.
   EXPECT_EQ(b.got[0].sums[5], std::vector<std::int64_t>(entries, 0));
 }
@@ -283,7 +285,7 @@ TEST(Accumulator, WinogradDrainRestartsFromZero) {
   ASSERT_EQ(b.got.size(), drains.size());
   for (std::size_t i = 0; i < drains.size(); ++i) {
     SCOPED_TRACE(fmt::format("drain {}", i));
-    expect_tile(b.got[i], want[i], drains[i], tiles);
+    expect_tile(b.got[i], want[i], drains[i], K);
   }
 }
 
