@@ -24,7 +24,10 @@ namespace {
 void only_keys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& where) {
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
-    if (!allowed.count(key)) fail(where, fmt::format("unknown key '{}' (allowed: {})", key, fmt::join(allowed, ", ")));
+    if (allowed.count(key)) continue;
+    // A key is the user's text: cut, as every value quoted in a message is.
+    const std::string shown = key.size() > 60 ? key.substr(0, 57) + "..." : key;
+    fail(where, fmt::format("unknown key '{}' (allowed: {})", shown, fmt::join(allowed, ", ")));
   }
 }
 

@@ -184,7 +184,7 @@ class LayerParser {
   Layer parse(const json& j, std::size_t index) {
     for (const auto& item : j.items())
       if (!contains(kFields, item.key()))
-        fail("", fmt::format("unknown field '{}' (allowed: {})", item.key(), joined(kFields)));
+        fail("", fmt::format("unknown field '{}' (allowed: {})", clipped(item.key()), joined(kFields)));
 
     Layer l;
     if (auto* v = find(j, "name")) {
@@ -336,7 +336,7 @@ class LayerParser {
     if (!v.is_object()) fail("post", "expected an object with multiplier, shift and relu, got " + shown(v));
     for (const auto& item : v.items())
       if (!contains(kPostFields, item.key()))
-        fail("post", fmt::format("unknown field '{}' (allowed: {})", item.key(), joined(kPostFields)));
+        fail("post", fmt::format("unknown field '{}' (allowed: {})", clipped(item.key()), joined(kPostFields)));
     l.post.enabled = true;
     l.post.multiplier = {1};
     l.post.shift = {0};
@@ -364,7 +364,7 @@ std::vector<Layer> parse_layers(const json& j, const std::string& where) {
   if (j.is_object() && j.contains("layers")) {
     for (const auto& item : j.items())
       if (item.key() != "layers")
-        throw LayerError(where + ": unexpected top-level field '" + item.key() +
+        throw LayerError(where + ": unexpected top-level field '" + clipped(item.key()) +
                          "' (a layer list is {\"layers\": [...]} and nothing else)");
     const json& list = j["layers"];
     if (!list.is_array() || list.empty())

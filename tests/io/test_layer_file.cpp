@@ -467,6 +467,14 @@ TEST(LayerFileErrors, QuotedValuesAreShortWhateverTheirDepthOrLength) {
     EXPECT_LE(quoted.size(), 60u) << m;
     EXPECT_EQ(quoted.substr(quoted.size() - 3), "...") << m;
   }
+  // So are unknown field names, at every level.
+  for (const std::string& text :
+       {conv_with(long_name, "1"), R"({"layers": [)" + conv_with("name", R"("a")") + R"(], ")" + long_name + R"(": 1})",
+        conv_with("post", R"({")" + long_name + R"(": 1})")}) {
+    const std::string m = error_of(text);
+    EXPECT_CONTAINS(m, std::string(57, 'x') + "...'");
+    EXPECT_LT(m.size(), 400u) << m;
+  }
 }
 
 TEST_F(LayerFileTest, NumberBeyondADoubleNamesTheFileAndTheField) {

@@ -485,6 +485,10 @@ TEST(EnergyTableErrors, UnknownKeysAreNamed) {
   msg = parse_error("ERT:\n  tabels: []\n");
   EXPECT_HAS(msg, "bad_table.yaml");
   EXPECT_HAS(msg, "tabels");
+  // A 1000-character key (YAML's longest plain key) is quoted cut to 60 characters.
+  msg = parse_error("ERT:\n  " + std::string(1000, 'k') + ": []\n");
+  EXPECT_HAS(msg, std::string(57, 'k') + "...'");
+  EXPECT_LT(msg.size(), 200u) << msg;
 }
 
 TEST(EnergyTableErrors, BadEnergyValues) {
