@@ -591,6 +591,14 @@ std::uint64_t RtlMacCore::clocked_cycles() const { return impl_->harness->clocke
 const MacActivity& RtlMacCore::drain_activity() const { return impl_->harness->drain; }
 RtlMacCore::OperandRegisters RtlMacCore::operand_registers() const { return impl_->harness->registers(); }
 
+bool RtlMacCore::has_model(const AcceleratorConfig& cfg) {
+#define SDLA_RTL_HAS(preset, c, k) \
+  if (cfg.atomic_c == (c) && cfg.atomic_k == (k)) return true;
+  SDLA_RTL_MODELS(SDLA_RTL_HAS)
+#undef SDLA_RTL_HAS
+  return false;
+}
+
 std::vector<std::string> RtlMacCore::built_models() {
   return {
 #define SDLA_RTL_NAME(preset, c, k) #preset " " #c "x" #k,

@@ -75,6 +75,8 @@ class RtlMacCore {
 
   /// "preset atomic_c x atomic_k" of every model that was built.
   static std::vector<std::string> built_models();
+  /// A model of this array shape was built (SDLA_RTL_PRESETS may leave some out).
+  static bool has_model(const AcceleratorConfig& cfg);
 
   struct Impl;
 

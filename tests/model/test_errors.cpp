@@ -15,6 +15,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "asan_stack.hpp"
 #include "expect_has.hpp"
 #include "layers.hpp"
 #include "controller.hpp"
@@ -513,6 +514,7 @@ TEST(DramTarget, AccessesStraddlingTheEndAreAddressErrors) {
   // Host-side access outside memory throws.
   std::uint8_t b[8];
   EXPECT_THROW(dram.dump(size - 4, b, 8), std::out_of_range);
+  test::forget_unwound_frames();  // the known ASan false alarm after SystemC ran (asan_stack.hpp)
   EXPECT_THROW(dram.load(size, b, 1), std::out_of_range);
 }
 

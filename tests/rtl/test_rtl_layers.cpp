@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "mac_arrays.hpp"
+#include "rtl_mac_core.hpp"
 #include "random_layers.hpp"
 #include "seed.hpp"
 
@@ -17,6 +18,11 @@ using test::check;
 using test::random_workloads;
 
 constexpr TensorFormat kDense = TensorFormat::dense, kZvc = TensorFormat::zvc, k24 = TensorFormat::sparse_2_4;
+
+/// A build with SDLA_RTL_PRESETS (the sanitizer subset) may not have verilated the full array.
+#define SKIP_UNLESS_VERILATED(name)                                \
+  if (!RtlMacCore::has_model(AcceleratorConfig::preset(name)))     \
+  GTEST_SKIP() << "no verilated " << (name) << " array in this build (SDLA_RTL_PRESETS)"
 
 /// int8 and int16 random layers of every weight/activation format pair.
 std::vector<Workload> every_format(std::mt19937_64& rng, unsigned per_pair) {
@@ -34,12 +40,14 @@ TEST(RtlLayers, SmallEveryFormat) {
 }
 
 TEST(RtlLayers, FullEveryFormat) {
+  SKIP_UNLESS_VERILATED("full");
   std::mt19937_64 rng(test::seed(42));
   check("full", every_format(rng, 2), "rtl", make_any_mac_array);
 }
 
 // A compute-bound layer on the full array, dense int8 and int16.
 TEST(RtlLayers, FullConvInt8AndInt16) {
+  SKIP_UNLESS_VERILATED("full");
   std::vector<Workload> w;
   for (Precision p : {Precision::int8, Precision::int16}) {
     Layer l;
