@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "mac_datapath.hpp"
+#include "seed_option.hpp"
 #include "rtl_mac_core.hpp"
 #include "sdla/config.hpp"
 #include "sdla/mac_pass.hpp"
@@ -275,7 +276,9 @@ int main(int argc, char** argv) {
   app.add_option("--hold-run", o.hold_run, "Make the middle N vectors of every pass fully zero-lined (at most --vectors)")
       ->check(CLI::Range(0u, 65536u))
       ->capture_default_str();
-  app.add_option("--seed", o.seed, "Seed of the random passes")->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed of the random passes, 0..2^64-1")
+      ->check(sdla::seed_validator())
+      ->capture_default_str();
   app.add_option("--vcd", o.vcd, "Write RTL waveforms to this VCD file, and a GTKWave layout beside it (.gtkw)");
   app.add_option("--vcd-window", o.vcd_window, "Trace only array cycles FIRST:LAST (LAST may be empty)");
   app.add_option("--vcd-depth", o.vcd_depth, "1: readable view of the first lanes and columns; 2: every port; "

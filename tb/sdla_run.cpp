@@ -18,6 +18,7 @@
 #include "io/output_file.hpp"
 #include "mac_arrays.hpp"
 #include "report.hpp"
+#include "seed_option.hpp"
 #include "testbench.hpp"
 #include "wave_options.hpp"
 #include "workload.hpp"
@@ -65,21 +66,6 @@ struct Options {
 sdla::RtlTraceOptions waves(const Options& o) {
   if (!o.vcd.empty() && o.mac != "rtl") throw std::invalid_argument("--vcd traces the RTL: add --mac rtl");
   return sdla::wave_options(o.vcd, o.vcd_window, o.vcd_depth);
-}
-
-/// --seed: a plain decimal integer in [0, 2^64 - 1]. CLI11 would wrap "-1"
-/// and saturate 2^64 to 2^64 - 1 without a word.
-CLI::Validator seed_validator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
-          return "'" + s + "' is not a seed: expected an integer in 0..18446744073709551615 (no sign)";
-        errno = 0;
-        std::strtoull(s.c_str(), nullptr, 10);
-        if (errno == ERANGE) return "'" + s + "' exceeds the largest seed, 18446744073709551615 (2^64 - 1)";
-        return "";
-      },
-      "UINT64");
 }
 
 /// --energy-table: the file's entries over the built-in ones. Entries that
@@ -202,7 +188,7 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::IsMember({"off", "exact", "nvdla", "auto"}));
   app.add_option("--prune", o.prune, "Prune every layer's weights by magnitude: 2:4, or a density in [0, 1]");
   app.add_option("--seed", o.seed, "Seed of generated tensors, 0..2^64-1")
-      ->check(seed_validator())
+      ->check(sdla::seed_validator())
       ->capture_default_str();
   app.add_option("--preset", o.preset, "Accelerator preset")
       ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()))

@@ -257,6 +257,8 @@ const ErrorCase kErrorCases[] = {
     {"UnknownPrecision", "--precision int4", {"--precision", "int4"}},
     {"UnknownFormat", "--format 1:4", {"--format", "1:4"}},
     {"UnknownOption", "--pases 3", {"--pases"}},
+    {"NegativeSeed", "--seed -1", {"--seed", "-1", "not a seed"}},
+    {"SeedBeyond64Bits", "--seed 18446744073709551616", {"--seed", "exceeds the largest seed"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, MacBenchErrors, ::testing::ValuesIn(kErrorCases),
