@@ -42,6 +42,10 @@ namespace sdla {
 
 enum class WeightFormat : std::uint8_t { dense = 0, sparse_2_4 = 1 };
 
+/// Every value v[i] whose zero line is clear fits one int8 lane (it reads
+/// every operand of a pass, so it is vectorized; models/datapath/mac_pass.cpp).
+bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n);
+
 /// MAC-array activity of one pass or a sum of passes.
 struct MacActivity {
   std::uint64_t cycles = 0;          ///< array cycles, weight load included
@@ -120,18 +124,11 @@ struct MacPass {
   }
 
  private:
-  /// Branch-free, so the compiler vectorizes it: it reads every operand of the pass.
-  static bool fit_int8(const std::int16_t* v, const std::uint8_t* zero, std::size_t n) {
-    std::uint16_t bad = 0;  // 16-bit lanes throughout: v + 128 is out of [0, 255] exactly when v does not fit
-    for (std::size_t i = 0; i < n; ++i)
-      bad |= std::uint16_t(std::uint16_t(v[i] + 128) & 0xFF00 & -std::uint16_t(zero[i] == 0));
-    return bad == 0;
-  }
   bool values_fit() const {
     if (precision != Precision::int8) return true;
-    if (!fit_int8(weights.data(), weight_zero.data(), std::size_t(columns) * lanes)) return false;
+    if (!int8_operands_fit(weights.data(), weight_zero.data(), std::size_t(columns) * lanes)) return false;
     for (unsigned v = 0; v < vectors; ++v)
-      if (!fit_int8(&acts[std::size_t(v) * act_lanes], &act_zero[std::size_t(v) * act_lanes], lanes_valid))
+      if (!int8_operands_fit(&acts[std::size_t(v) * act_lanes], &act_zero[std::size_t(v) * act_lanes], lanes_valid))
         return false;
     return true;
   }

@@ -68,34 +68,49 @@ bool MacDatapath::metadata_valid(const MacPass& p) const {
   return true;
 }
 
+namespace {
+
+// Branch-free loops over pointers that never overlap, which the compiler
+// vectorizes once told so. A zero-lined register holds; toggles are the set
+// bits of old ^ new.
+void gate(const std::int16_t* __restrict w, const std::uint8_t* __restrict z, std::size_t n,
+          std::int16_t* __restrict live) {
+  for (std::size_t i = 0; i < n; ++i) live[i] = z[i] ? 0 : w[i];
+}
+
+void load_bytes(const std::int16_t* __restrict w, const std::uint8_t* __restrict z, std::size_t n,
+                std::uint8_t* __restrict reg, std::uint8_t* __restrict diff) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t old = reg[i], now = z[i] ? old : std::uint8_t(w[i]);
+    diff[i] = old ^ now;
+    reg[i] = now;
+  }
+}
+
+// int16 lanes: bytes 2i, 2i+1 of the bank, little-endian.
+void load_pairs(const std::int16_t* __restrict w, const std::uint8_t* __restrict z, std::size_t n,
+                std::uint8_t* __restrict reg, std::uint8_t* __restrict diff) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto bits = std::uint16_t(w[i]);
+    const std::uint8_t lo = z[i] ? reg[2 * i] : std::uint8_t(bits), hi = z[i] ? reg[2 * i + 1] : std::uint8_t(bits >> 8);
+    diff[2 * i] = reg[2 * i] ^ lo;
+    diff[2 * i + 1] = reg[2 * i + 1] ^ hi;
+    reg[2 * i] = lo;
+    reg[2 * i + 1] = hi;
+  }
+}
+
+}  // namespace
+
 void MacDatapath::load_weights(MacPass& p) {
   // The valid columns' weights are contiguous, and so are their registers
-  // (a bank row is a column's lanes): branch-free loops the compiler vectorizes.
+  // (a bank row is a column's lanes).
   const std::size_t n = std::size_t(p.columns) * p.lanes;
-  const std::int16_t* w = p.weights.data();
-  const std::uint8_t* z = p.weight_zero.data();
   live_w16_.assign(std::size_t(p.atomic_k) * p.lanes, 0);
-  for (std::size_t i = 0; i < n; ++i) live_w16_[i] = z[i] ? 0 : w[i];
-  // A zero-lined register holds; toggles are the set bits of old ^ new.
-  std::uint8_t* reg = weight_reg_.data();
-  if (p.precision == Precision::int8) {
-    diff_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint8_t old = reg[i], now = z[i] ? old : std::uint8_t(w[i]);
-      diff_[i] = old ^ now;
-      reg[i] = now;
-    }
-  } else {
-    diff_.resize(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto bits = std::uint16_t(w[i]);
-      const std::uint8_t lo = z[i] ? reg[2 * i] : std::uint8_t(bits), hi = z[i] ? reg[2 * i + 1] : std::uint8_t(bits >> 8);
-      diff_[2 * i] = reg[2 * i] ^ lo;
-      diff_[2 * i + 1] = reg[2 * i + 1] ^ hi;
-      reg[2 * i] = lo;
-      reg[2 * i + 1] = hi;
-    }
-  }
+  gate(p.weights.data(), p.weight_zero.data(), n, live_w16_.data());
+  const bool int8 = p.precision == Precision::int8;
+  diff_.resize(int8 ? n : 2 * n);
+  (int8 ? load_bytes : load_pairs)(p.weights.data(), p.weight_zero.data(), n, weight_reg_.data(), diff_.data());
   p.activity.weight_toggles += bits_set(diff_.data(), diff_.size());
   // 2:4: the activation lane each multiplier reads (dense: its own lane).
   if (p.format == WeightFormat::sparse_2_4) {
