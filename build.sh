@@ -42,7 +42,9 @@ build() {
 sanitize() {
   install_missing
   local dir=${SANITIZE_BUILD_DIR:-build-sanitize}
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  # -O1 -g1: instrumented code compiles in half the time of -O2 -g and still
+  # reports file and line; asserts stay on.
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
         -DSDLA_SANITIZE=address,undefined -DSDLA_RTL_PRESETS=small
   cmake --build "$dir" -j "$JOBS" --target sdla_sanitize_subset
   cd "$dir"
