@@ -35,14 +35,7 @@ bool prepare_stream(const MacPass& p, const std::vector<std::int16_t>& live_w, c
       if (lane < 2 * plan.pairs) plan.weights[(std::size_t(lane / 2) * p.atomic_k + k) * 2 + lane % 2] = live_w[at];
     }
 
-  const std::uint32_t most = *std::max_element(live_w_per_lane.begin(), live_w_per_lane.end());
-  plan.bits = 0;
-  while (plan.bits < 32 && most >> plan.bits) ++plan.bits;
-  plan.words = (p.act_lanes + 63) / 64;
-  plan.planes.assign(std::size_t(plan.bits) * plan.words, 0);
-  for (unsigned l = 0; l < p.lanes_valid; ++l)
-    for (unsigned b = 0; b < plan.bits; ++b)
-      plan.planes[std::size_t(b) * plan.words + l / 64] |= std::uint64_t(live_w_per_lane[l] >> b & 1) << (l % 64);
+  plan.live_w_per_lane = live_w_per_lane.data();
   return true;
 }
 
@@ -61,8 +54,9 @@ SDLA_AVX2 inline std::uint64_t bits_set(__m256i x) {
          std::uint64_t(_mm_popcnt_u64(std::uint64_t(_mm256_extract_epi64(x, 3))));
 }
 
-/// One vector into its registers: register loads and toggles, the live
-/// lanes as bits, and the live operands (zero where gated or not valid) as
+/// One vector into its registers: register loads and toggles, a count per
+/// lane of the vectors it was live in (16 bits: flushed every 32768
+/// vectors), and the live operands (zero where gated or not valid) as
 /// int16 in `live`, for the products.
 struct VectorStage {
   const MacPass& p;
@@ -71,7 +65,7 @@ struct VectorStage {
 
   /// int8: 32 lanes per chunk; the int16 bus values pack to their bytes
   /// (live values fit, others are masked off).
-  SDLA_AVX2 void int8(unsigned v, std::int16_t* live, std::uint64_t* live_bits, std::uint64_t& toggles) const {
+  SDLA_AVX2 void int8(unsigned v, std::int16_t* live, std::int16_t* counts, std::uint64_t& toggles) const {
     const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
     const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
     for (unsigned j = 0; j < chunks; ++j) {
@@ -90,7 +84,10 @@ struct VectorStage {
       const __m256i now = _mm256_blendv_epi8(old, bytes, on);
       toggles += bits_set(_mm256_xor_si256(old, now));
       _mm256_storeu_si256(r, now);
-      live_bits[l0 / 64] |= std::uint64_t(std::uint32_t(_mm256_movemask_epi8(on))) << (l0 % 64);
+      __m256i* c = reinterpret_cast<__m256i*>(counts + l0);  // a live lane's mask is -1
+      _mm256_store_si256(c, _mm256_sub_epi16(_mm256_load_si256(c), _mm256_cvtepi8_epi16(_mm256_castsi256_si128(on))));
+      _mm256_store_si256(c + 1,
+                         _mm256_sub_epi16(_mm256_load_si256(c + 1), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(on, 1))));
       const __m256i kept = _mm256_and_si256(bytes, on);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(live + l0), _mm256_cvtepi8_epi16(_mm256_castsi256_si128(kept)));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(live + l0 + 16),
@@ -99,7 +96,7 @@ struct VectorStage {
   }
 
   /// int16: 16 lanes (32 register bytes, little-endian as in memory) per chunk.
-  SDLA_AVX2 void int16(unsigned v, std::int16_t* live, std::uint64_t* live_bits, std::uint64_t& toggles) const {
+  SDLA_AVX2 void int16(unsigned v, std::int16_t* live, std::int16_t* counts, std::uint64_t& toggles) const {
     const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
     const std::uint8_t* az = &p.act_zero[std::size_t(v) * p.act_lanes];
     for (unsigned j = 0; j < chunks; ++j) {
@@ -116,17 +113,18 @@ struct VectorStage {
       const __m256i now = _mm256_blendv_epi8(old, values, on);
       toggles += bits_set(_mm256_xor_si256(old, now));
       _mm256_storeu_si256(r, now);
-      live_bits[l0 / 64] |= std::uint64_t(std::uint32_t(_mm_movemask_epi8(on8))) << (l0 % 64);
+      __m256i* c = reinterpret_cast<__m256i*>(counts + l0);
+      _mm256_store_si256(c, _mm256_sub_epi16(_mm256_load_si256(c), on));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(live + l0), _mm256_and_si256(values, on));
     }
   }
 };
 
-std::uint64_t random_of(const StreamPlan& plan, const std::uint64_t* live_bits) {
+/// Adds the random multipliers the live counts stand for, and restarts them.
+std::uint64_t flush_random(const StreamPlan& plan, std::int16_t* counts, unsigned lanes) {
   std::uint64_t random = 0;
-  for (unsigned b = 0; b < plan.bits; ++b)
-    for (unsigned w = 0; w < plan.words; ++w)
-      random += std::uint64_t(__builtin_popcountll(live_bits[w] & plan.planes[std::size_t(b) * plan.words + w])) << b;
+  for (unsigned l = 0; l < lanes; ++l) random += std::uint64_t(std::uint16_t(counts[l])) * plan.live_w_per_lane[l];
+  std::fill(counts, counts + lanes, 0);
   return random;
 }
 
@@ -193,17 +191,17 @@ SDLA_AVX2 void stream(MacPass& p, const StreamPlan& plan, std::uint8_t* act_reg,
   const VectorStage stage{p, act_reg, int8 ? (p.lanes_valid + 31) / 32 : (p.lanes_valid + 15) / 16};
   // Live operands of two vectors, padded to whole chunks.
   alignas(32) std::int16_t live[2][kMaxStreamLanes];
-  std::uint64_t bits[2][kMaxStreamLanes / 64];
+  alignas(32) std::int16_t counts[kMaxStreamLanes] = {};
+  const unsigned counted = stage.chunks * (int8 ? 32 : 16);  // lanes the counts cover
   const std::int16_t* zeros = live[1];
   for (unsigned v = 0; v < p.vectors; v += int8 ? 2 : 1) {
     const unsigned n = int8 ? std::min(2u, p.vectors - v) : 1;
+    if (v % 32768 == 0 && v > 0) totals.random += flush_random(plan, counts, counted);
     for (unsigned i = 0; i < n; ++i) {
-      std::fill(bits[i], bits[i] + plan.words, 0);
       if (int8)
-        stage.int8(v + i, live[i], bits[i], totals.act_toggles);
+        stage.int8(v + i, live[i], counts, totals.act_toggles);
       else
-        stage.int16(v + i, live[i], bits[i], totals.act_toggles);
-      totals.random += random_of(plan, bits[i]);
+        stage.int16(v + i, live[i], counts, totals.act_toggles);
     }
     std::int64_t* out = &p.psums[std::size_t(v) * p.atomic_k];
     if (!int8) {
@@ -217,6 +215,7 @@ SDLA_AVX2 void stream(MacPass& p, const StreamPlan& plan, std::uint8_t* act_reg,
       int8_products<NC>(plan, live[0], zeros, p.atomic_k, out, scratch);
     }
   }
+  totals.random += flush_random(plan, counts, counted);
 }
 
 }  // namespace

@@ -25,11 +25,9 @@ struct StreamPlan {
   /// is zero, which adds exactly nothing, so one dense product serves both.
   std::vector<std::int16_t> weights;
   unsigned pairs = 0;
-  /// Bit b of the number of live weights each activation lane feeds, as
-  /// 64-lane masks ([bits][words]): a vector's random multipliers are
-  /// sum over b of 2^b * popcount(live lanes & plane b).
-  std::vector<std::uint64_t> planes;
-  unsigned bits = 0, words = 0;
+  /// Live weights each activation lane feeds: a pass's random multipliers
+  /// are the sum over lanes of (vectors in which the lane was live) x this.
+  const std::uint32_t* live_w_per_lane = nullptr;
 };
 
 struct StreamTotals {

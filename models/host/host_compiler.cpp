@@ -444,15 +444,17 @@ Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<st
                           masks, eb, G);
   const std::vector<std::uint8_t>& plane = masks.empty() ? bytes : expanded;
   Tensor<std::int64_t> y({K, P, Q});
-  for (unsigned p = 0; p < P; ++p)
-    for (unsigned q = 0; q < Q; ++q)
-      for (unsigned k = 0; k < K; ++k) {
-        const std::uint8_t* src = &plane[((std::size_t(p) * Q + q) * kp + k) * eb];
-        std::uint64_t v = 0;
-        for (unsigned b = 0; b < eb; ++b) v |= std::uint64_t(src[b]) << (8 * b);
-        const unsigned shift = 64 - 8 * eb;  // sign-extend
-        y.at({k, p, q}) = std::int64_t(v << shift) >> shift;
-      }
+  // DRAM holds [pixel][channel]; the tensor is [channel][pixel]: written in order.
+  const std::size_t pixels = std::size_t(P) * Q;
+  const unsigned shift = 64 - 8 * eb;  // sign-extend
+  std::int64_t* out = y.data();
+  for (unsigned k = 0; k < K; ++k)
+    for (std::size_t i = 0; i < pixels; ++i) {
+      const std::uint8_t* src = &plane[(i * kp + k) * eb];
+      std::uint64_t v = 0;
+      for (unsigned b = 0; b < eb; ++b) v |= std::uint64_t(src[b]) << (8 * b);
+      out[k * pixels + i] = std::int64_t(v << shift) >> shift;
+    }
   return y;
 }
 
