@@ -42,9 +42,11 @@ namespace sdla {
 
 enum class WeightFormat : std::uint8_t { dense = 0, sparse_2_4 = 1 };
 
-/// Every value v[i] whose zero line is clear fits one int8 lane (it reads
-/// every operand of a pass, so it is vectorized; models/datapath/mac_pass.cpp).
-bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n);
+/// Every value v[r * stride + i], i < n, r < rows, whose zero line is clear
+/// fits one int8 lane (it reads every operand of a pass, so it is
+/// vectorized; models/datapath/mac_pass.cpp).
+bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n, std::size_t rows = 1,
+                       std::size_t stride = 0);
 
 /// MAC-array activity of one pass or a sum of passes.
 struct MacActivity {
@@ -127,10 +129,7 @@ struct MacPass {
   bool values_fit() const {
     if (precision != Precision::int8) return true;
     if (!int8_operands_fit(weights.data(), weight_zero.data(), std::size_t(columns) * lanes)) return false;
-    for (unsigned v = 0; v < vectors; ++v)
-      if (!int8_operands_fit(&acts[std::size_t(v) * act_lanes], &act_zero[std::size_t(v) * act_lanes], lanes_valid))
-        return false;
-    return true;
+    return int8_operands_fit(acts.data(), act_zero.data(), lanes_valid, vectors, act_lanes);
   }
 };
 

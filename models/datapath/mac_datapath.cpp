@@ -75,13 +75,14 @@ namespace {
 // bits of old ^ new.
 void gate(const std::int16_t* __restrict w, const std::uint8_t* __restrict z, std::size_t n,
           std::int16_t* __restrict live) {
-  for (std::size_t i = 0; i < n; ++i) live[i] = z[i] ? 0 : w[i];
+  for (std::size_t i = 0; i < n; ++i) live[i] = std::int16_t(w[i] & -std::int16_t(z[i] == 0));
 }
 
 void load_bytes(const std::int16_t* __restrict w, const std::uint8_t* __restrict z, std::size_t n,
                 std::uint8_t* __restrict reg, std::uint8_t* __restrict diff) {
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint8_t old = reg[i], now = z[i] ? old : std::uint8_t(w[i]);
+    const auto hold = std::uint8_t(-std::uint8_t(z[i] != 0));  // 0xFF: the register holds
+    const std::uint8_t old = reg[i], now = std::uint8_t((old & hold) | (std::uint8_t(w[i]) & ~hold));
     diff[i] = old ^ now;
     reg[i] = now;
   }
@@ -92,7 +93,9 @@ void load_pairs(const std::int16_t* __restrict w, const std::uint8_t* __restrict
                 std::uint8_t* __restrict reg, std::uint8_t* __restrict diff) {
   for (std::size_t i = 0; i < n; ++i) {
     const auto bits = std::uint16_t(w[i]);
-    const std::uint8_t lo = z[i] ? reg[2 * i] : std::uint8_t(bits), hi = z[i] ? reg[2 * i + 1] : std::uint8_t(bits >> 8);
+    const auto hold = std::uint8_t(-std::uint8_t(z[i] != 0));
+    const auto lo = std::uint8_t((reg[2 * i] & hold) | (std::uint8_t(bits) & ~hold));
+    const auto hi = std::uint8_t((reg[2 * i + 1] & hold) | (std::uint8_t(bits >> 8) & ~hold));
     diff[2 * i] = reg[2 * i] ^ lo;
     diff[2 * i + 1] = reg[2 * i + 1] ^ hi;
     reg[2 * i] = lo;

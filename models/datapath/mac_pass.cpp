@@ -7,10 +7,12 @@ namespace sdla {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n) {
+bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n, std::size_t rows,
+                       std::size_t stride) {
   std::uint16_t bad = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    bad |= std::uint16_t(std::uint16_t(v[i] + 128) & 0xFF00 & -std::uint16_t(zero[i] == 0));
+  for (std::size_t r = 0; r < rows; ++r, v += stride, zero += stride)
+    for (std::size_t i = 0; i < n; ++i)
+      bad |= std::uint16_t(std::uint16_t(v[i] + 128) & 0xFF00 & -std::uint16_t(zero[i] == 0));
   return bad == 0;
 }
 

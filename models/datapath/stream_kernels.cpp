@@ -28,12 +28,26 @@ bool prepare_stream(const MacPass& p, const std::vector<std::int16_t>& live_w, c
   plan.pairs = (p.lanes_valid + 1) / 2;
 
   plan.weights.assign(std::size_t(plan.pairs) * p.atomic_k * 2, 0);
-  for (unsigned k = 0; k < p.columns; ++k)
-    for (unsigned i = 0; i < p.lanes; ++i) {
-      const std::size_t at = std::size_t(k) * p.lanes + i;
-      const unsigned lane = select ? select[at] : i;
-      if (lane < 2 * plan.pairs) plan.weights[(std::size_t(lane / 2) * p.atomic_k + k) * 2 + lane % 2] = live_w[at];
-    }
+  std::int16_t* out = plan.weights.data();
+  if (!select) {
+    // Dense: a transpose of lane pairs, [column][pair] to [pair][column].
+    const unsigned pairs = std::min(plan.pairs, p.lanes / 2);
+    for (unsigned j = 0; j < pairs; ++j)
+      for (unsigned k = 0; k < p.columns; ++k) {
+        out[(std::size_t(j) * p.atomic_k + k) * 2] = live_w[std::size_t(k) * p.lanes + 2 * j];
+        out[(std::size_t(j) * p.atomic_k + k) * 2 + 1] = live_w[std::size_t(k) * p.lanes + 2 * j + 1];
+      }
+    if (pairs < plan.pairs)  // an odd last lane
+      for (unsigned k = 0; k < p.columns; ++k)
+        out[(std::size_t(pairs) * p.atomic_k + k) * 2] = live_w[std::size_t(k) * p.lanes + 2 * pairs];
+  } else {
+    for (unsigned k = 0; k < p.columns; ++k)
+      for (unsigned i = 0; i < p.lanes; ++i) {
+        const std::size_t at = std::size_t(k) * p.lanes + i;
+        const unsigned lane = select[at];
+        if (lane < 2 * plan.pairs) out[(std::size_t(lane / 2) * p.atomic_k + k) * 2 + lane % 2] = live_w[at];
+      }
+  }
 
   plan.live_w_per_lane = live_w_per_lane.data();
   return true;

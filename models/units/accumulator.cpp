@@ -6,6 +6,20 @@
 #include <fmt/format.h>
 
 namespace sdla {
+namespace {
+
+// dst[v * dst_stride + k] += src[v * src_stride + k] over rows x columns: a
+// pass's sums added in place, with an AVX2 copy where the CPU has it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void add_rows(std::int64_t* __restrict dst, std::size_t dst_stride, const std::int64_t* __restrict src,
+              std::size_t src_stride, unsigned rows, unsigned columns) {
+  for (unsigned v = 0; v < rows; ++v)
+    for (unsigned k = 0; k < columns; ++k) dst[v * dst_stride + k] += src[v * src_stride + k];
+}
+
+}  // namespace
 
 Accumulator::Accumulator(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
     : sc_module(name), tsock("tsock"), out_isock("out_isock"), bytes_(cfg.accumulator_bytes), atomic_k_(cfg.atomic_k) {
@@ -35,11 +49,7 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
                                            name(), pass.vectors, pass.columns, b.group,
                                            sums_.size() / (std::size_t(atomic_k_) * std::max<std::size_t>(entries_, 1)),
                                            entries_));
-      std::int64_t* dst = group_sums(b.group);
-      for (unsigned v = 0; v < pass.vectors; ++v) {
-        const std::int64_t* src = &pass.psums[std::size_t(v) * pass.atomic_k];
-        for (unsigned k = 0; k < pass.columns; ++k) dst[std::size_t(v) * atomic_k_ + k] += src[k];
-      }
+      add_rows(group_sums(b.group), atomic_k_, pass.psums.data(), pass.atomic_k, pass.vectors, pass.columns);
       adds_ += std::uint64_t(pass.columns) * pass.vectors;
       return;
     }

@@ -34,16 +34,19 @@ void Decompressor::expand(AtomBatch& b, sc_core::sc_time& delay) {
   for (const AtomRead& r : b.reads)
     if (r.ref.mask != AtomRef::kNoMask) masks_.extents.push_back({b.base + r.ref.mask, b.mask_bytes});
   if (!masks_.extents.empty()) buf_isock->b_transport(masks_, delay);
-  values_.extents.clear();
+  // Sized once and written field by field: a pass reads hundreds of atoms.
+  values_.extents.resize(b.reads.size());
   std::size_t m = 0;
-  for (const AtomRead& r : b.reads) {
+  for (std::size_t a = 0; a < b.reads.size(); ++a) {
+    const AtomRead& r = b.reads[a];
     std::size_t n = r.lanes;
     if (r.ref.mask != AtomRef::kNoMask) {
       const std::uint8_t* mask = masks_.data[m++];
       n = 0;
       for (unsigned g = 0; g < b.mask_bytes; ++g) n += std::bitset<8>(mask[g]).count();
     }
-    values_.extents.push_back({b.base + r.ref.values, n * eb});
+    values_.extents[a].addr = b.base + r.ref.values;
+    values_.extents[a].len = n * eb;
   }
   if (b.has_meta) values_.extents.push_back({b.meta_addr, std::size_t(b.columns) * b.meta_col_bytes});
   buf_isock->b_transport(values_, delay);

@@ -203,7 +203,11 @@ void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsign
   pass.lanes_valid = std::min(unit_lanes, layer_.in_channels - u * unit_lanes);
   pass.vectors = s.pixels();
   std::fill(pass.act_zero.begin(), pass.act_zero.begin() + std::ptrdiff_t(pass.vectors) * bus, 1);
-  batch_.reads.clear();
+  // Sized for every atom and written field by field (a pass reads hundreds),
+  // then cut to the atoms outside the padding.
+  const unsigned atoms = (pass.lanes_valid + lanes - 1) / lanes;
+  batch_.reads.resize(std::size_t(pass.vectors) * atoms);
+  std::size_t n = 0;
   unsigned v = 0;
   for (unsigned p = s.p0; p < s.p1; ++p)
     for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
@@ -214,10 +218,14 @@ void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsign
         std::fill(&pass.acts[dst], &pass.acts[dst] + unit_lanes, 0);  // padding: zero lines set, nothing read
         continue;
       }
-      for (unsigned j = 0; j * lanes < pass.lanes_valid; ++j)
-        batch_.reads.push_back(
-            {*input_atom(ld, h, w, u, j), std::min(lanes, pass.lanes_valid - j * lanes), dst + j * lanes});
+      for (unsigned j = 0; j < atoms; ++j, ++n) {
+        AtomRead& read = batch_.reads[n];
+        read.ref = *input_atom(ld, h, w, u, j);
+        read.lanes = std::min(lanes, pass.lanes_valid - j * lanes);
+        read.dst = dst + j * lanes;
+      }
     }
+  batch_.reads.resize(n);
   expand(ld.base, layer_.precision, pass.acts.data(), pass.act_zero.data());
 }
 
