@@ -159,8 +159,6 @@ void MacDatapath::stream(MacPass& p) {
     return;
   }
 
-  live_w_.assign(live_w16_.begin(), live_w16_.end());
-  live_a_.assign(p.act_lanes, 0);
   live_a16_.assign(p.act_lanes, 0);
   keep_.resize(p.act_lanes);
   diff_.resize(p.act_lanes);
@@ -184,12 +182,11 @@ void MacDatapath::stream(MacPass& p) {
         act_reg_[l] = std::uint8_t((old & keep_[l]) | (byte & ~keep_[l]));
       }
       p.activity.act_toggles += bits_set(diff_.data(), n);
-      for (unsigned l = 0; l < n; ++l) live_a_[l] = live_a16_[l];
     } else {
       for (unsigned l = 0; l < p.lanes_valid; ++l) {
-        if (az[l]) { live_a_[l] = live_a16_[l] = 0; continue; }
+        if (az[l]) { live_a16_[l] = 0; continue; }
         p.activity.act_toggles += load_register(&act_reg_[l * bytes], a[l], bytes);
-        live_a_[l] = live_a16_[l] = a[l];
+        live_a16_[l] = a[l];
         random += live_w_per_lane_[l];
       }
     }
@@ -199,13 +196,13 @@ void MacDatapath::stream(MacPass& p) {
 
     std::int64_t* out = &p.psums[std::size_t(v) * p.atomic_k];
     for (unsigned k = 0; k < p.atomic_k; ++k) {
-      const std::int32_t* w = &live_w_[std::size_t(k) * p.lanes];
+      const std::int16_t* w = &live_w16_[std::size_t(k) * p.lanes];
       Acc sum = 0;
       if (dense) {
-        for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a_[i];
+        for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a16_[i];
       } else {
         const std::uint16_t* sel = &select_[std::size_t(k) * p.lanes];
-        for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a_[sel[i]];
+        for (unsigned i = 0; i < p.lanes; ++i) sum += Acc(w[i]) * live_a16_[sel[i]];
       }
       out[k] = sum;
     }

@@ -40,9 +40,7 @@ class MacDatapath {
   std::vector<std::uint8_t> act_reg_;     // activation bus registers, 2 * atomic_c bytes
   std::vector<std::uint8_t> weight_reg_;  // [atomic_k][atomic_c] bytes
   // Per-pass scratch: live operand values (zero when gated), activation lane per multiplier.
-  std::vector<std::int32_t> live_w_;
-  std::vector<std::int32_t> live_a_;
-  std::vector<std::int16_t> live_w16_, live_a16_;  // the same, for the int16-pair kernel
+  std::vector<std::int16_t> live_w16_, live_a16_;  // [atomic_k][lanes] weights; one vector's activations
   std::vector<std::uint8_t> keep_, diff_;          // int8 lanes: 0xFF where zero-lined; toggled bits
   std::vector<std::uint16_t> select_;
   std::vector<std::uint32_t> live_w_per_lane_;

@@ -1,13 +1,12 @@
 #include "sdla/mac_pass.hpp"
 
+#include "sdla/multiversion.hpp"
+
 namespace sdla {
 
 // 16-bit lanes throughout (v + 128 leaves [0, 255] exactly when v does not
 // fit), branch-free, with an AVX2 copy where the CPU has it.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n, std::size_t rows,
+SDLA_AVX2_CLONES bool int8_operands_fit(const std::int16_t* v, const std::uint8_t* zero, std::size_t n, std::size_t rows,
                        std::size_t stride) {
   std::uint16_t bad = 0;
   for (std::size_t r = 0; r < rows; ++r, v += stride, zero += stride)

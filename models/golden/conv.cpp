@@ -4,6 +4,8 @@
 #include <limits>
 #include <vector>
 
+#include "sdla/multiversion.hpp"
+
 namespace sdla::golden {
 namespace {
 
@@ -19,16 +21,11 @@ void check_shapes(const Layer& layer, const Shape& in, const Shape& w) {
 
 // Four dot products sharing one weight row: out[j] = sum over i of w[i] * a[j * stride + i].
 // A reduction of int16 products is the multiply-add shape (pmaddwd) the
-// compiler vectorizes; target_clones gives one binary for any x86-64.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SDLA_GOLDEN_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SDLA_GOLDEN_CLONES
-#endif
+// compiler vectorizes, with an AVX2 copy (sdla/multiversion.hpp).
 constexpr unsigned kPixels = 4;
 
 template <class Acc>
-SDLA_GOLDEN_CLONES void dot4(const std::int16_t* w, const std::int16_t* a, std::size_t n, Acc* out) {
+SDLA_AVX2_CLONES void dot4(const std::int16_t* w, const std::int16_t* a, std::size_t n, Acc* out) {
   const std::int16_t *a0 = a, *a1 = a + n, *a2 = a + 2 * n, *a3 = a + 3 * n;
   Acc s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   for (std::size_t i = 0; i < n; ++i) {

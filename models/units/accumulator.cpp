@@ -5,15 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "sdla/multiversion.hpp"
+
 namespace sdla {
 namespace {
 
 // dst[v * dst_stride + k] += src[v * src_stride + k] over rows x columns: a
 // pass's sums added in place, with an AVX2 copy where the CPU has it.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void add_rows(std::int64_t* __restrict dst, std::size_t dst_stride, const std::int64_t* __restrict src,
+SDLA_AVX2_CLONES void add_rows(std::int64_t* __restrict dst, std::size_t dst_stride, const std::int64_t* __restrict src,
               std::size_t src_stride, unsigned rows, unsigned columns) {
   for (unsigned v = 0; v < rows; ++v)
     for (unsigned k = 0; k < columns; ++k) dst[v * dst_stride + k] += src[v * src_stride + k];
