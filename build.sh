@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sdla: install what is missing (Debian packages), build, and run.
 #   ./build.sh run [sdla-run options]   build, then run the main testbench (default workload)
-#   ./build.sh test [ctest options]     build, then run the whole test suite
+#   ./build.sh test [ctest options]     also install chromium (HTML report test), build, run the whole test suite
 #   ./build.sh build                    install and build only
 #   ./build.sh sanitize [ctest options] build the sanitizer subset of the suite with
 #                                       AddressSanitizer + UBSan (small preset) and run it
@@ -12,13 +12,16 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ make cmake libsystemc-dev verilator libgtest-dev libgmock-dev libfmt-dev
           nlohmann-json3-dev libyaml-cpp-dev libcli11-dev)
+# Only the test suite needs these (a headless browser renders the HTML report); `run` stays light.
+TEST_PACKAGES=(chromium)
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 JOBS=${JOBS:-2}
 
+# install_missing [PACKAGE...]: PACKAGES and these, those not installed yet.
 install_missing() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "${PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return
@@ -57,7 +60,7 @@ cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   run)   build; exec "$BUILD_DIR/bin/sdla-run" "$@" ;;
-  test)  build; cd "$BUILD_DIR" && exec ctest --output-on-failure -j "$JOBS" "$@" ;;
+  test)  install_missing "${TEST_PACKAGES[@]}"; build; cd "$BUILD_DIR" && exec ctest --output-on-failure -j "$JOBS" "$@" ;;
   build) build ;;
   sanitize) sanitize "$@" ;;
   *) echo "usage: $0 [run|test|build|sanitize] [args...]" >&2; exit 2 ;;

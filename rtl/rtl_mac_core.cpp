@@ -31,6 +31,9 @@
 #include "sdla_rtl_models.hpp"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
+#if SDLA_RTL_HAS_FST
+#include "verilated_fst_c.h"
+#endif
 
 namespace sdla {
 namespace {
@@ -161,7 +164,8 @@ class Harness {
   MacActivity drain;
 };
 
-/// GTKWave save file laid out on the wave view (sdla_mac_wave_view.sv).
+/// GTKWave save file laid out on the wave view (sdla_mac_wave_view.sv);
+/// the same layout opens the VCD or the FST of a run.
 std::string gtkw_text(const std::string& vcd_path, const std::string& model, unsigned atomic_c,
                       unsigned atomic_k, double period_ps) {
   // Sizes of the view: sdla_mac_array.sv ViewLanes / ViewCols / ViewMults.
@@ -247,7 +251,9 @@ std::string gtkw_text(const std::string& vcd_path, const std::string& model, uns
   return s.str();
 }
 
-template <class VM, unsigned C, unsigned K>
+/// VM: a verilated model; TraceFile: the trace writer its trace code was
+/// verilated for (VerilatedVcdC with --trace, VerilatedFstC with --trace-fst).
+template <class VM, class TraceFile, unsigned C, unsigned K>
 class HarnessT final : public Harness {
   static constexpr unsigned kActLanes = 2 * C;  // bus lanes (int8) = bytes
   static constexpr std::size_t kMaskWords = (kActLanes + 63) / 64;
@@ -359,7 +365,10 @@ class HarnessT final : public Harness {
 
     p.activity.cycles = std::uint64_t(p.columns) + p.vectors;
     array_cycles_ += p.activity.cycles;
-    if (tfp_) tfp_->flush();
+    // A VCD is flushed after every pass. An FST is not: a flush starts a new
+    // block, and small blocks compress badly; its writer starts one every
+    // 128 MiB of changes, and the file is complete when closed.
+    if (tfp_ && std::is_same_v<TraceFile, VerilatedVcdC>) tfp_->flush();
   }
 
  private:
@@ -520,7 +529,11 @@ class HarnessT final : public Harness {
       std::error_code ec;
       fs::create_directories(vcd.parent_path(), ec);
     }
-    tfp_ = std::make_unique<VerilatedVcdC>();
+    const char* const kind = std::is_same_v<TraceFile, VerilatedVcdC> ? "VCD" : "FST";
+    // Verilator's FST writer does not report a file it cannot create: try it first.
+    if (!std::ofstream(trace.path, std::ios::binary))
+      throw std::runtime_error(std::string("cannot open ") + kind + " file '" + trace.path + "'");
+    tfp_ = std::make_unique<TraceFile>();
     // What to trace (see RtlTraceOptions::depth); the wave view always.
     if (trace.depth != 0 && trace.depth < 4) {
       tfp_->dumpvars(99, "TOP.sdla_mac_array.u_view");
@@ -531,7 +544,7 @@ class HarnessT final : public Harness {
     tfp_->open(trace.path.c_str());
     if (!tfp_->isOpen()) {
       tfp_.reset();
-      throw std::runtime_error("cannot open VCD file '" + trace.path + "'");
+      throw std::runtime_error(std::string("cannot open ") + kind + " file '" + trace.path + "'");
     }
     const fs::path gtkw = gtkw_path(trace.path);
     std::ofstream out(gtkw);
@@ -541,7 +554,7 @@ class HarnessT final : public Harness {
 
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<VM> model_;
-  std::unique_ptr<VerilatedVcdC> tfp_;
+  std::unique_ptr<TraceFile> tfp_;
   double period_ps_;
   RtlTraceOptions window_;
   std::uint64_t pass_start_ps_ = 0;
@@ -556,12 +569,23 @@ class HarnessT final : public Harness {
 std::unique_ptr<Harness> make_harness(const AcceleratorConfig& cfg, const RtlTraceOptions& trace) {
   if (cfg.clock_mhz < 1) throw std::invalid_argument("RtlMacCore: clock_mhz must be at least 1");
   const double period_ps = 1e6 / cfg.clock_mhz;
-#define SDLA_RTL_MAKE(preset, c, k)                                                             \
-  if (cfg.atomic_c == (c) && cfg.atomic_k == (k))                                               \
-    return std::make_unique<HarnessT<Vsdla_mac_array_##preset, (c), (k)>>("Vsdla_mac_array_" #preset, \
-                                                                          period_ps, trace);
+  const bool fst = !trace.path.empty() && trace.format == WaveFormat::fst;
+#define SDLA_RTL_MAKE(preset, c, k)                                                                          \
+  if (!fst && cfg.atomic_c == (c) && cfg.atomic_k == (k))                                                    \
+    return std::make_unique<HarnessT<Vsdla_mac_array_##preset, VerilatedVcdC, (c), (k)>>("Vsdla_mac_array_" #preset, \
+                                                                                       period_ps, trace);
   SDLA_RTL_MODELS(SDLA_RTL_MAKE)
 #undef SDLA_RTL_MAKE
+#if SDLA_RTL_HAS_FST
+#define SDLA_RTL_MAKE_FST(preset, c, k)                                                       \
+  if (fst && cfg.atomic_c == (c) && cfg.atomic_k == (k))                                      \
+    return std::make_unique<HarnessT<Vsdla_mac_array_##preset##_fst, VerilatedFstC, (c), (k)>>( \
+        "Vsdla_mac_array_" #preset "_fst", period_ps, trace);
+  SDLA_RTL_FST_MODELS(SDLA_RTL_MAKE_FST)
+#undef SDLA_RTL_MAKE_FST
+#endif
+  if (fst && !RtlMacCore::has_fst())
+    throw std::runtime_error("FST waves need the FST models, and this build has none (SDLA_RTL_FST is off)");
   std::string built;
   for (const auto& b : RtlMacCore::built_models()) built += (built.empty() ? "" : ", ") + b;
   throw std::runtime_error("no verilated MAC array for atomic_c " + std::to_string(cfg.atomic_c) +
@@ -590,6 +614,8 @@ const std::string& RtlMacCore::model_name() const { return impl_->harness->model
 std::uint64_t RtlMacCore::clocked_cycles() const { return impl_->harness->clocked; }
 const MacActivity& RtlMacCore::drain_activity() const { return impl_->harness->drain; }
 RtlMacCore::OperandRegisters RtlMacCore::operand_registers() const { return impl_->harness->registers(); }
+
+bool RtlMacCore::has_fst() { return SDLA_RTL_HAS_FST; }
 
 bool RtlMacCore::has_model(const AcceleratorConfig& cfg) {
 #define SDLA_RTL_HAS(preset, c, k) \

@@ -7,8 +7,9 @@
 ///     sdla::RtlMacCore core(cfg);                    // throws if no model of that shape was built
 ///     core.execute(pass, /*start_time_ps=*/0);       // pass.psums, .activity, .status
 ///
-///     sdla::RtlTraceOptions waves;                   // VCD + GTKWave save file
+///     sdla::RtlTraceOptions waves;                   // VCD (or FST) + GTKWave save file
 ///     waves.path = "waves/conv1.vcd";                // also writes waves/conv1.gtkw
+///     // or: waves.path = "waves/conv1.fst"; waves.format = sdla::WaveFormat::fst;
 ///     waves.first_cycle = 1000; waves.last_cycle = 3000;
 ///     sdla::RtlMacCore traced(cfg, waves);
 ///
@@ -32,7 +33,7 @@
 
 namespace sdla {
 
-/// The GTKWave save file written beside a VCD: NAME.vcd -> NAME.gtkw.
+/// The GTKWave save file written beside a wave file: NAME.vcd (or NAME.fst) -> NAME.gtkw.
 std::string gtkw_path(const std::string& vcd_path);
 
 class RtlMacCore {
@@ -75,6 +76,9 @@ class RtlMacCore {
 
   /// "preset atomic_c x atomic_k" of every model that was built.
   static std::vector<std::string> built_models();
+  /// FST waves are available: the models were also verilated with FST
+  /// tracing (CMake option SDLA_RTL_FST, on by default).
+  static bool has_fst();
   /// A model of this array shape was built (SDLA_RTL_PRESETS may leave some out).
   static bool has_model(const AcceleratorConfig& cfg);
 

@@ -16,6 +16,11 @@ nlohmann::json energy_json(const Energy& e) {
   return j;
 }
 
+bool has(const Activity& a, const char* component, const char* action) {
+  auto c = a.find(component);
+  return c != a.end() && c->second.count(action);
+}
+
 std::uint64_t count(const Activity& a, const char* component, const char* action) {
   auto c = a.find(component);
   if (c == a.end()) return 0;
@@ -23,12 +28,14 @@ std::uint64_t count(const Activity& a, const char* component, const char* action
   return n == c->second.end() ? 0 : n->second;
 }
 
-/// Per tensor: bytes the DMA moved, what they stand for uncompressed, and the ratio.
+/// Per tensor: bytes the DMA moved, what they stand for uncompressed, and
+/// the ratio; the residual tensor (post-processor adds) where it was counted.
 nlohmann::json traffic_json(const Activity& a) {
   nlohmann::json j = nlohmann::json::object();
-  for (const char* t : {"input", "weight", "output", "param"}) {
+  for (const char* t : {"input", "weight", "output", "param", "residual"}) {
     const std::uint64_t moved = count(a, "dram", (std::string(t) + "_bytes").c_str());
     const std::uint64_t dense = count(a, "dram", (std::string(t) + "_dense_bytes").c_str());
+    if (std::string(t) == "residual" && !has(a, "dram", "residual_bytes")) continue;
     j[t] = {{"bytes", moved}, {"dense_bytes", dense},
             {"compression_ratio", moved ? double(dense) / double(moved) : 1.0}};
   }
@@ -108,6 +115,9 @@ nlohmann::json make_report(const ReportInput& in) {
     lj["activity"] = rec.activity;
     lj["energy_pj"] = energy_json(e);
     lj["winograd"] = winograd_json(l, rec.activity, e, i < in.winograd_error.size() ? in.winograd_error[i] : std::nullopt);
+    if (l.op == Op::pool)
+      lj["pool"] = {{"kind", to_string(l.pool_kind)}, {"element_ops", pool_element_ops(l)},
+                    {"cycles", count(rec.activity, "pooling", "cycles")}};
     if (!e.unpriced.empty()) lj["unpriced_actions"] = e.unpriced;
     if (auto m = rec.activity.find(kMacModelComponent); m != rec.activity.end()) {
       // The MAC array's activity from both sources: measured on the RTL, computed by the model.
@@ -169,9 +179,10 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
              "shape C,HxW->K,PxQ", "cycles", "MACs", "util", "DRAM rd B", "DRAM wr B", "energy uJ", "check");
   for (const auto& l : r["layers"]) {
     const unsigned R = l["kernel"][0], S = l["kernel"][1];
-    const std::string shape = fmt::format("{},{}x{}->{} k{}x{}", l["in_channels"].get<unsigned>(),
-                                          l.value("in_height", 1u), l.value("in_width", 1u),
-                                          l["out_channels"].get<unsigned>(), R, S);
+    std::string shape = fmt::format("{},{}x{}->{} k{}x{}", l["in_channels"].get<unsigned>(),
+                                    l.value("in_height", 1u), l.value("in_width", 1u),
+                                    l["out_channels"].get<unsigned>(), R, S);
+    if (l.contains("groups")) shape += fmt::format(" g{}", l["groups"].get<unsigned>());
     fmt::print(os, "{:<16} {:<6} {:>22} {:>12} {:>14} {:>5.1f}% {:>12} {:>12} {:>12.3f}  {}\n",
                l["name"].get<std::string>(), l["op"].get<std::string>(), shape, l["cycles"].get<std::uint64_t>(),
                l["macs"].get<std::uint64_t>(), 100 * l["mac_utilization"].get<double>(),

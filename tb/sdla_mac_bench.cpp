@@ -3,11 +3,11 @@
 // (MacDatapath) side by side, one core and one model kept for the whole run
 // so operand registers (and their toggles) carry over from pass to pass, and
 // checks every pass: partial sums, status and every MacActivity field equal.
-// Prints a summary and PASS or FAIL; optionally writes waves (VCD + .gtkw).
+// Prints a summary and PASS or FAIL; optionally writes waves (VCD or FST + .gtkw).
 //
 //   sdla-mac-bench [--preset small|full] [--precision int8|int16] [--format dense|2:4]
 //                  [--passes N] [--vectors N] [--zeros F] [--hold-run N] [--seed N]
-//                  [--vcd FILE [--vcd-window FIRST:LAST] [--vcd-depth 0..3]]
+//                  [--vcd FILE [--vcd-window FIRST:LAST] [--vcd-depth 0..3] [--waves-format vcd|fst]]
 //                  [--inject-fault psum|activity|throw]
 //
 // Exit status: 0 every pass agrees, 1 a mismatch (or the RTL failed during
@@ -41,7 +41,7 @@ using sdla::Precision;
 using sdla::WeightFormat;
 
 struct Options {
-  std::string preset = "full", precision = "int8", format = "dense", vcd, vcd_window, inject_fault;
+  std::string preset = "full", precision = "int8", format = "dense", vcd, vcd_window, waves_format, inject_fault;
   unsigned passes = 20, vectors = 64, hold_run = 0, vcd_depth = 1;
   double zeros = 0.3;
   std::uint64_t seed = 1;
@@ -156,7 +156,7 @@ int run(const Options& o) {
     throw BadOption(fmt::format("--hold-run {}: at most --vectors ({})", o.hold_run, o.vectors));
   RtlTraceOptions trace;
   try {
-    trace = wave_options(o.vcd, o.vcd_window, o.vcd_depth);
+    trace = wave_options(o.vcd, o.vcd_window, o.vcd_depth, o.waves_format);
   } catch (const std::invalid_argument& e) {
     throw BadOption(e.what());
   }
@@ -279,7 +279,11 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "Seed of the random passes, 0..2^64-1")
       ->check(sdla::seed_validator())
       ->capture_default_str();
-  app.add_option("--vcd", o.vcd, "Write RTL waveforms to this VCD file, and a GTKWave layout beside it (.gtkw)");
+  app.add_option("--vcd", o.vcd, "Write RTL waveforms to this file, VCD or (NAME.fst) FST, and a GTKWave layout "
+                                 "beside it (.gtkw)");
+  app.add_option("--waves-format", o.waves_format, "Format of the --vcd file: vcd or fst (default: from its "
+                                                   "extension, .fst is FST)")
+      ->check(CLI::IsMember({"vcd", "fst"}));
   app.add_option("--vcd-window", o.vcd_window, "Trace only array cycles FIRST:LAST (LAST may be empty)");
   app.add_option("--vcd-depth", o.vcd_depth, "1: readable view of the first lanes and columns; 2: every port; "
                                              "3: also internal registers; 0: everything")

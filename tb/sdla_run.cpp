@@ -16,8 +16,10 @@
 #include "golden/sparse_formats.hpp"
 #include "io/layer_file.hpp"
 #include "io/output_file.hpp"
+#include "log_options.hpp"
 #include "mac_arrays.hpp"
 #include "report.hpp"
+#include "sdla_run_network.hpp"
 #include "seed_option.hpp"
 #include "testbench.hpp"
 #include "wave_options.hpp"
@@ -54,18 +56,22 @@ sdla::RtlTraceOptions waves(const Options& o);
 
 struct Options {
   std::string layer_file, input, output, report, energy_table, preset = "full", mac = "model", vcd, prune, vcd_window,
-      winograd;
+      winograd, log_level, waves_format;
   unsigned vcd_depth = 1;
   std::vector<std::string> weights, biases;
   std::uint64_t seed = 1;
-  bool print_energy_table = false, no_check = false, strict = false;
+  bool print_energy_table = false, no_check = false, strict = false, verbose = false, quiet = false,
+       no_channel_extension = false;
+  std::string network, html, export_ert;
+  unsigned seq_len = 128;
+  std::uint64_t power_window = 0;
 };
 
-/// --vcd, --vcd-window FIRST:LAST and --vcd-depth as trace options
-/// (tb/wave_options.hpp); --vcd traces the RTL, so it needs --mac rtl.
+/// --vcd, --vcd-window FIRST:LAST, --vcd-depth and --waves-format as trace
+/// options (tb/wave_options.hpp); --vcd traces the RTL, so it needs --mac rtl.
 sdla::RtlTraceOptions waves(const Options& o) {
   if (!o.vcd.empty() && o.mac != "rtl") throw std::invalid_argument("--vcd traces the RTL: add --mac rtl");
-  return sdla::wave_options(o.vcd, o.vcd_window, o.vcd_depth);
+  return sdla::wave_options(o.vcd, o.vcd_window, o.vcd_depth, o.waves_format);
 }
 
 /// --energy-table: the file's entries over the built-in ones. Entries that
@@ -86,14 +92,69 @@ sdla::EnergyTable energy_table(const Options& o) {
   return energy;
 }
 
+/// --export-ert: the table in use (built-in, overlaid by --energy-table) as
+/// Accelergy ERT YAML that --energy-table reads back to the same table.
+void export_ert(const Options& o, const sdla::EnergyTable& energy) {
+  if (o.export_ert.empty()) return;
+  sdla::prepare_output_file(o.export_ert, "--export-ert");
+  errno = 0;
+  std::ofstream out(o.export_ert);
+  out << energy.to_yaml();
+  out.close();
+  if (!out)
+    throw std::runtime_error("--export-ert " + o.export_ert + ": cannot write the energy table: " +
+                             (errno ? std::strerror(errno) : "unknown error"));
+}
+
+/// --power-window: a whole number of cycles, at least 1 (CLI11 alone would wrap "-1").
+CLI::Validator power_window_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        errno = 0;
+        const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::strtoull(s.c_str(), nullptr, 10) == 0)
+          return "'" + s.substr(0, 60) + "' is not a window: expected a whole number of cycles, at least 1";
+        if (errno == ERANGE) return "'" + s.substr(0, 60) + "' exceeds 18446744073709551615 cycles";
+        return "";
+      },
+      "CYCLES");
+}
+
 int run(const Options& o) {
   using namespace sdla;
+  if (!o.network.empty()) {
+    for (const auto& [given, option] : {std::pair{!o.layer_file.empty(), "--layer"}, {!o.input.empty(), "--input"},
+                                        {!o.weights.empty(), "--weights"}, {!o.biases.empty(), "--bias"},
+                                        {!o.output.empty(), "--output"}})
+      if (given) throw std::invalid_argument(fmt::format("{} applies to layers, not to --network", option));
+    NetworkCliOptions n;
+    n.network = o.network;
+    n.seq_len = o.seq_len;
+    n.prune = o.prune.empty() ? "none" : o.prune;
+    n.winograd = o.winograd;
+    n.preset = o.preset;
+    n.mac = o.mac;
+    n.report = o.report;
+    n.html = o.html;
+    n.seed = o.seed;
+    n.check = !o.no_check;
+    n.quiet = o.quiet;
+    n.channel_extension = !o.no_channel_extension;
+    n.waves = waves(o);
+    n.power_window = o.power_window;
+    const EnergyTable energy = energy_table(o);
+    export_ert(o, energy);
+    return run_network_cli(n, energy);
+  }
+  if (!o.html.empty()) throw std::invalid_argument("--html draws a network's report: add --network");
   const AcceleratorConfig cfg = AcceleratorConfig::preset(o.preset);
   std::vector<Layer> chain = o.layer_file.empty() ? default_layers() : read_layer_file(o.layer_file);
   if (!o.winograd.empty())
-    for (Layer& l : chain) l.winograd = parse_winograd(o.winograd);
+    for (Layer& l : chain)
+      if (l.op != Op::pool) l.winograd = parse_winograd(o.winograd);  // pooling has no Winograd mode
   const RtlTraceOptions trace = waves(o);
   const EnergyTable energy = energy_table(o);
+  export_ert(o, energy);
   // Where the results go, checked (and folders created) before anything long runs.
   if (!o.report.empty()) prepare_output_file(o.report, "--report");
   if (!o.output.empty()) prepare_output_file(o.output, "--output");
@@ -102,13 +163,18 @@ int run(const Options& o) {
   Workload w = generate_workload(chain, o.seed);
   const auto& layers = w.layers;
   if (!o.input.empty()) w.input = read_input(o.input, layers.front());
-  if (!o.weights.empty() && o.weights.size() != layers.size())
-    throw std::invalid_argument(fmt::format("{} --weights files for {} layers: give one per layer, in order",
-                                            o.weights.size(), layers.size()));
+  // Weights files go to the layers that have weights, in order: pool layers have none.
+  std::vector<std::size_t> weighted;
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].op != Op::pool) weighted.push_back(i);
+  if (!o.weights.empty() && o.weights.size() != weighted.size())
+    throw std::invalid_argument(fmt::format("{} --weights files for {} layers{}: give one per layer, in order", o.weights.size(),
+                                            weighted.size(), weighted.size() == layers.size() ? "" : " with weights (pool layers have none)"));
   if (!o.biases.empty() && o.biases.size() != layers.size())
     throw std::invalid_argument(fmt::format("{} --bias files for {} layers: give one per layer, in order",
                                             o.biases.size(), layers.size()));
-  for (std::size_t i = 0; i < o.weights.size(); ++i) w.operands[i].weights = read_weights(o.weights[i], layers[i]);
+  for (std::size_t i = 0; i < o.weights.size(); ++i)
+    w.operands[weighted[i]].weights = read_weights(o.weights[i], layers[weighted[i]]);
   for (std::size_t i = 0; i < o.biases.size(); ++i) {
     if (!layers[i].post.enabled)
       throw std::invalid_argument(fmt::format("--bias {}: layer '{}' has no \"post\" section; bias is part of "
@@ -118,7 +184,8 @@ int run(const Options& o) {
   }
 
   if (!o.prune.empty())
-    for (auto& ops : w.operands) ops.weights = prune(ops.weights, o.prune);
+    for (auto& ops : w.operands)
+      if (!ops.weights.values().empty()) ops.weights = prune(ops.weights, o.prune);  // pool layers have none
 
   const Program prog = compile_network(cfg, layers, w.input, w.operands);
   TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, trace, true, make_any_mac_array};
@@ -178,15 +245,38 @@ int sc_main(int argc, char** argv) {
   app.add_option("--layer", o.layer_file, "Layer file (JSON): one layer or {\"layers\": [...]}; default: ResNet-50 "
                                           "conv3_x (28x28, 128->128, 3x3, int8)")
       ->check(CLI::ExistingFile);
+  auto* network = app.add_option(
+      "--network", o.network,
+      "Run a whole network: resnet50, vgg16, mobilenetv2, bert-base (224x224 inputs; BERT with --seq-len tokens), "
+      "or a network file (JSON); int8, tensors generated from --seed, requantisation calibrated on the golden run");
+  app.add_option("--seq-len", o.seq_len, "Tokens of --network bert-base")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str()
+      ->needs(network);
+  app.add_option("--html", o.html, "With --network: write a self-contained HTML report (inline SVG charts) here")
+      ->needs(network);
+  app.add_option("--power-window", o.power_window, "With --network: cycles per window of the report's power trace "
+                                                   "(default: about 200 windows over the run)")
+      ->check(power_window_validator())
+      ->needs(network);
+  app.add_option("--export-ert", o.export_ert, "Write the energy table in use (built-in, overlaid by --energy-table) "
+                                               "here as Accelergy ERT YAML, then run as asked");
+  app.add_flag("--quiet", o.quiet, "No progress on stderr");
+  app.add_flag("--no-channel-extension", o.no_channel_extension,
+               "With --network: feed a small-C first layer as it is, without folding its kernel columns into the "
+               "channels")
+      ->needs(network);
   app.add_option("--input", o.input, "Input tensor .npy, [C,H,W] or [1,C,H,W], int8/int16 as the layer (default: random)");
-  app.add_option("--weights", o.weights, "Weights .npy [K,C,R,S] ([K,C] for fc); once per layer, in order (default: random)");
+  app.add_option("--weights", o.weights, "Weights .npy [K,C/groups,R,S] ([K,C] for fc); once per layer, in order, "
+                                         "pool layers left out (default: random)");
   app.add_option("--bias", o.biases, "Bias .npy int32 [K]; once per layer, needs a \"post\" section (default: random)");
   app.add_option("--output", o.output, "Write the last layer's output .npy: [K,P,Q] int32/int64 sums, or int8/int16 "
                                        "after post-processing");
   app.add_option("--winograd", o.winograd, "Winograd F(2x2,3x3) for every layer, overriding the layer file: off, "
                                            "exact, nvdla or auto (ineligible layers run direct and say why)")
       ->check(CLI::IsMember({"off", "exact", "nvdla", "auto"}));
-  app.add_option("--prune", o.prune, "Prune every layer's weights by magnitude: 2:4, or a density in [0, 1]");
+  app.add_option("--prune", o.prune, "Prune every layer's weights by magnitude: 2:4, or a density in [0, 1]; with "
+                                     "--network: none, sparse (conv 35%, fc 15% kept, stored ZVC) or 2:4");
   app.add_option("--seed", o.seed, "Seed of generated tensors, 0..2^64-1")
       ->check(sdla::seed_validator())
       ->capture_default_str();
@@ -199,8 +289,11 @@ int sc_main(int argc, char** argv) {
   app.add_option("--report", o.report, "Write the JSON report here");
   app.add_option("--energy-table", o.energy_table, "Energy table (Accelergy ERT YAML) overriding built-in entries")
       ->check(CLI::ExistingFile);
-  app.add_option("--vcd", o.vcd, "Write RTL waveforms (needs --mac rtl) to this VCD file, and a GTKWave layout "
-                                 "beside it (.gtkw)");
+  app.add_option("--vcd", o.vcd, "Write RTL waveforms (needs --mac rtl) to this file, VCD or (NAME.fst) FST, and a "
+                                 "GTKWave layout beside it (.gtkw)");
+  app.add_option("--waves-format", o.waves_format, "Format of the --vcd file: vcd or fst (default: from its "
+                                                   "extension, .fst is FST)")
+      ->check(CLI::IsMember({"vcd", "fst"}));
   app.add_option("--vcd-window", o.vcd_window, "Trace only array cycles FIRST:LAST (LAST may be empty)");
   app.add_option("--vcd-depth", o.vcd_depth, "1: readable view of the first lanes and columns; 2: every port; "
                                              "3: also internal registers; 0: everything")
@@ -210,12 +303,30 @@ int sc_main(int argc, char** argv) {
   app.add_flag("--strict", o.strict, "Make warnings errors (exit 2): energy-table entries whose component, action or "
                                      "argument matches nothing the accelerator counts");
   app.add_flag("--print-energy-table", o.print_energy_table, "Print the built-in energy table and exit");
+  auto* log_level =
+      app.add_option("--log-level", o.log_level, "SystemC verbosity of the model's messages on stderr: none, low, "
+                                                 "medium (SystemC's default), high or info (layer start and end, DMA "
+                                                 "errors), full (also descriptor fetches and tile steps), debug "
+                                                 "(also every DMA transfer)")
+          ->check(CLI::IsMember(sdla::log_level_names()));
+  app.add_flag("--verbose", o.verbose, "Same as --log-level high: every layer's start and end on stderr")
+      ->excludes(log_level);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // The model reports through SystemC (sdla/log.hpp); what shows goes to stderr.
+  sdla::report_to_stderr();
+  if (o.verbose || !o.log_level.empty())
+    sc_core::sc_report_handler::set_verbosity_level(sdla::log_verbosity(o.verbose ? "high" : o.log_level));
   if (o.print_energy_table) {
+    try {
+      if (!o.export_ert.empty()) export_ert(o, energy_table(o));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "sdla-run: error: {}\n", e.what());
+      return 2;
+    }
     std::cout << sdla::default_energy_table_yaml();
     return 0;
   }

@@ -32,12 +32,13 @@ Testbench::Testbench(const sc_core::sc_module_name& name, const TestbenchOptions
 
 Testbench::~Testbench() = default;
 
-std::vector<RunOutcome> Testbench::run(const std::vector<Program>& programs) {
+std::vector<RunOutcome> Testbench::run(const std::vector<Program>& programs, Between between) {
   for (const auto& p : programs)
     if (p.end > dram_.size())
       throw std::invalid_argument("program needs " + std::to_string(p.end) + " bytes of DRAM, testbench has " +
                                   std::to_string(dram_.size()));
   programs_ = &programs;
+  between_ = std::move(between);
   outcomes_.clear();
   // The host ends the simulation when its programs are done; that is no news.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
@@ -71,8 +72,9 @@ tlm::tlm_response_status Testbench::csb_read(std::uint32_t addr, std::uint32_t& 
   return gp.get_response_status();
 }
 
-RunOutcome Testbench::run_one(const Program& prog) {
+RunOutcome Testbench::run_one(const Program& prog, std::size_t index) {
   for (const auto& seg : prog.segments) dram_.load(seg.addr, seg.bytes.data(), seg.bytes.size());
+  if (between_) between_(index);
   csb_write(regs::DESC_PTR_LO, std::uint32_t(prog.entry));
   csb_write(regs::DESC_PTR_HI, std::uint32_t(prog.entry >> 32));
   csb_write(regs::CTRL, regs::CTRL_START);
@@ -119,17 +121,27 @@ RunOutcome Testbench::run_one(const Program& prog) {
 
 void Testbench::host() {
   if (!programs_) return;
-  for (const auto& prog : *programs_) {
+  for (std::size_t i = 0; i < programs_->size(); ++i) {
     // An exception escaping a SystemC process would end the whole simulation
     // (SystemC error E549) and every program after this one: record it instead.
     try {
-      outcomes_.push_back(run_one(prog));
+      outcomes_.push_back(run_one((*programs_)[i], i));
     } catch (const sc_core::sc_unwind_exception&) {
       throw;  // SystemC's own process control: never swallowed
     } catch (const std::exception& e) {
       RunOutcome failed;
       failed.message = std::string("testbench: ") + e.what();
       outcomes_.push_back(std::move(failed));
+    }
+  }
+  if (between_ && !programs_->empty()) {
+    try {
+      between_(programs_->size());
+    } catch (const sc_core::sc_unwind_exception&) {
+      throw;
+    } catch (const std::exception& e) {
+      outcomes_.back().ok = false;
+      outcomes_.back().message += std::string(outcomes_.back().message.empty() ? "" : "; ") + "testbench: " + e.what();
     }
   }
   sc_core::sc_stop();

@@ -64,8 +64,13 @@ class Testbench : public sc_core::sc_module {
   Testbench(const sc_core::sc_module_name& name, const TestbenchOptions& options);
   ~Testbench() override;
 
+  /// The host's work between accelerator runs: called on the host thread
+  /// before program i starts, once its segments are in DRAM (i = 0 .. n - 1),
+  /// and after the last (i = n); e.g. a network's host operations in DRAM.
+  using Between = std::function<void(std::size_t next_program)>;
+
   /// Runs the programs one after another in simulation (calls sc_start).
-  std::vector<RunOutcome> run(const std::vector<Program>& programs);
+  std::vector<RunOutcome> run(const std::vector<Program>& programs, Between between = {});
 
   Accelerator& accelerator() { return accel_; }
   Dram& dram() { return dram_; }
@@ -78,7 +83,7 @@ class Testbench : public sc_core::sc_module {
  private:
   SC_HAS_PROCESS(Testbench);
   void host();
-  RunOutcome run_one(const Program& prog);
+  RunOutcome run_one(const Program& prog, std::size_t index);
 
   TestbenchOptions options_;
   std::unique_ptr<MacArrayTarget> mac_;
@@ -87,6 +92,7 @@ class Testbench : public sc_core::sc_module {
   sc_core::sc_signal<bool> irq_;
   tlm_utils::simple_initiator_socket<Testbench> csb_isock_;
   const std::vector<Program>* programs_ = nullptr;
+  Between between_;
   std::vector<RunOutcome> outcomes_;
 };
 

@@ -1,9 +1,10 @@
 /// \file
 /// The waveform options shared by the testbench programs (sdla-run,
-/// sdla-mac-bench): --vcd FILE, --vcd-window FIRST:LAST and --vcd-depth N
-/// turned into RtlTraceOptions, with the same checks and messages everywhere.
+/// sdla-mac-bench): --vcd FILE, --vcd-window FIRST:LAST, --vcd-depth N and
+/// --waves-format vcd|fst turned into RtlTraceOptions, with the same checks
+/// and messages everywhere.
 ///
-///     sdla::RtlTraceOptions t = sdla::wave_options(vcd, vcd_window, vcd_depth);
+///     sdla::RtlTraceOptions t = sdla::wave_options(vcd, vcd_window, vcd_depth, waves_format);
 #pragma once
 
 #include <string>
@@ -18,6 +19,13 @@ namespace sdla {
 /// that is not FIRST:LAST, a cycle that is not a plain non-negative decimal
 /// integer of at most 64 bits ("-5", "+5", " 5" are rejected, never wrapped),
 /// LAST not above FIRST, a depth above 3.
-RtlTraceOptions wave_options(const std::string& vcd, const std::string& vcd_window, unsigned vcd_depth);
+///
+/// The format: `waves_format` "vcd" or "fst", or "" to follow the file's
+/// extension (".fst" is FST, anything else VCD). A format that contradicts
+/// the extension (FST into x.vcd, VCD into x.fst) is an error, and so is
+/// --waves-format without --vcd, or FST when this build has no FST models
+/// (SDLA_RTL_FST off).
+RtlTraceOptions wave_options(const std::string& vcd, const std::string& vcd_window, unsigned vcd_depth,
+                             const std::string& waves_format = "");
 
 }  // namespace sdla

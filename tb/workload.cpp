@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "golden/conv.hpp"
+#include "golden/pool.hpp"
 #include "golden/sparse_formats.hpp"
 #include "golden/winograd.hpp"
 #include "io/npy.hpp"
@@ -64,7 +65,8 @@ namespace {
 
 std::uint64_t input_elements(const Layer& l) { return std::uint64_t(l.in_channels) * l.in_height * l.in_width; }
 std::uint64_t weight_elements(const Layer& l) {
-  return std::uint64_t(l.out_channels) * l.in_channels * l.kernel_h * l.kernel_w;
+  if (l.op == Op::pool) return 0;  // the pooling unit has no weights
+  return std::uint64_t(l.out_channels) * l.group_channels() * l.kernel_h * l.kernel_w;
 }
 std::uint64_t output_elements(const Layer& l) { return std::uint64_t(l.out_channels) * l.out_height() * l.out_width(); }
 
@@ -75,6 +77,7 @@ std::uint64_t tensor_bytes(const std::vector<Layer>& layers, std::size_t index) 
   std::uint64_t b = (index == 0 ? input_elements(l) * 2 : 0) + weight_elements(l) * 2;
   if (l.weight_format == TensorFormat::sparse_2_4) b += weight_elements(l) * 2;
   if (l.post.enabled) b += std::uint64_t(l.out_channels) * 4;
+  if (l.residual) b += output_elements(l) * 2;
   return b;
 }
 
@@ -100,7 +103,7 @@ std::vector<RunMemory> run_memory(const AcceleratorConfig& cfg, const std::vecto
     // when the next layer reads it compressed, their decompressed copy while unpacking.
     const std::uint64_t lanes = cfg.lanes(l.precision);
     const std::uint64_t region = std::uint64_t(l.out_height()) * l.out_width() * ((l.out_channels + lanes - 1) / lanes) *
-                                 lanes * (l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision));
+                                 lanes * output_element_bytes(l);
     const bool compressed = i + 1 < layers.size() && layers[i + 1].activation_format == TensorFormat::zvc;
     m.outputs += out_n * 8 + (compressed ? 2 : 1) * region;
     out.push_back(m);
@@ -135,7 +138,7 @@ Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed)
                                    "needs {}{}, more than the host-memory budget of {}",
                                    l.name,
                                    i ? "" : fmt::format("input [{}, {}, {}], ", l.in_channels, l.in_height, l.in_width),
-                                   l.out_channels, l.in_channels, l.kernel_h, l.kernel_w, bytes_text(bytes),
+                                   l.out_channels, l.group_channels(), l.kernel_h, l.kernel_w, bytes_text(bytes),
                                    i ? " with the layers before it" : "", bytes_text(kHostMemoryBudget)));
     }
   }
@@ -149,10 +152,17 @@ Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed)
   for (const Layer& l : layers) {
     LayerOperands ops;
     const std::int64_t m = traits(l.precision).max;
-    ops.weights = random_tensor<std::int16_t>({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w},
+    if (l.op == Op::pool) {  // no weights, no bias
+      w.operands.push_back(std::move(ops));
+      continue;
+    }
+    ops.weights = random_tensor<std::int16_t>({l.out_channels, l.group_channels(), l.kernel_h, l.kernel_w},
                                               l.weight_density, -m - 1, m, rng);
     if (l.weight_format == TensorFormat::sparse_2_4) ops.weights = golden::prune_2_4(ops.weights);
     if (l.post.enabled) ops.bias = random_tensor<std::int32_t>({l.out_channels}, 1.0, -4096, 4096, rng);
+    // A residual over the full range, so the add saturates now and then.
+    if (l.residual)
+      ops.residual = random_tensor<std::int16_t>({l.out_channels, l.out_height(), l.out_width()}, 1.0, -m - 1, m, rng);
     w.operands.push_back(std::move(ops));
   }
   return w;
@@ -166,7 +176,7 @@ Tensor<std::int16_t> read_input(const std::string& path, const Layer& l) {
 }
 
 Tensor<std::int16_t> read_weights(const std::string& path, const Layer& l) {
-  const std::size_t K = l.out_channels, C = l.in_channels, R = l.kernel_h, S = l.kernel_w;
+  const std::size_t K = l.out_channels, C = l.group_channels(), R = l.kernel_h, S = l.kernel_w;  // ONNX: C / groups
   std::vector<Shape> accepted{{K, C, R, S}};
   if (l.op == Op::fc) accepted.push_back({K, C});
   return read_operand(path, l, accepted, {K, C, R, S}, "weights");
@@ -196,14 +206,25 @@ Tensor<std::int64_t> accumulators(const Layer& l, const Tensor<std::int16_t>& x,
   return Tensor<std::int64_t>(acc.shape(), std::vector<std::int64_t>(acc.values().begin(), acc.values().end()));
 }
 
-Tensor<std::int64_t> postprocessed(const Layer& l, Tensor<std::int64_t> acc, const Tensor<std::int32_t>& bias) {
+/// A pool layer's output by golden::pool, widened to int64.
+Tensor<std::int64_t> pooled(const Layer& l, const Tensor<std::int16_t>& x) {
+  auto widen = [](const auto& y) {
+    return Tensor<std::int64_t>(y.shape(), std::vector<std::int64_t>(y.values().begin(), y.values().end()));
+  };
+  if (l.precision == Precision::int16) return widen(golden::pool(l, x));
+  return widen(golden::pool(l, narrow<std::int8_t>(x)));
+}
+
+Tensor<std::int64_t> postprocessed(const Layer& l, Tensor<std::int64_t> acc, const Tensor<std::int32_t>& bias,
+                                   const Tensor<std::int16_t>& residual) {
   if (!l.post.enabled) return acc;
   const PrecisionTraits& p = traits(l.precision);
   const std::size_t plane = acc.size() / l.out_channels;
   for (std::size_t i = 0; i < acc.size(); ++i) {
     const unsigned k = unsigned(i / plane);
     const std::int32_t b = bias.values().empty() ? 0 : bias.data()[k];
-    acc.data()[i] = golden::requantize(acc.data()[i] + b, l.post.multiplier_for(k), l.post.shift_for(k), l.post.relu,
+    const std::int64_t r = l.residual ? residual.data()[i] : 0;  // [K, P, Q] as acc
+    acc.data()[i] = golden::requantize_add(acc.data()[i] + b, l.post.multiplier_for(k), l.post.shift_for(k), r, l.post.relu,
                                        p.min, p.max);
   }
   return acc;
@@ -218,10 +239,14 @@ GoldenRun golden_run(const Workload& w) {
     const Layer l = resolve_winograd(w.layers[i]);
     const Tensor<std::int16_t>& wt = w.operands[i].weights;
     const Tensor<std::int32_t>& bias = w.operands[i].bias;
-    Tensor<std::int64_t> y = postprocessed(l, accumulators(l, x, wt, false), bias);
+    const Tensor<std::int16_t>& residual = w.operands[i].residual;
+    if (l.residual && residual.shape() != Shape{l.out_channels, l.out_height(), l.out_width()})
+      throw LayerError(fmt::format("layer '{}': residual has shape {}, the layer needs [{}, {}, {}]", l.name,
+                                   to_string(residual.shape()), l.out_channels, l.out_height(), l.out_width()));
+    Tensor<std::int64_t> y = l.op == Op::pool ? pooled(l, x) : postprocessed(l, accumulators(l, x, wt, false), bias, residual);
     std::optional<golden::ErrorStats> error;
     if (l.uses_winograd() && l.winograd == Winograd::nvdla)
-      error = golden::error_stats(y, postprocessed(l, accumulators(l, x, wt, true), bias));
+      error = golden::error_stats(y, postprocessed(l, accumulators(l, x, wt, true), bias, residual));
     // The next layer reads this output as its [C, H, W] input.
     x = Tensor<std::int16_t>(y.shape(), std::vector<std::int16_t>(y.values().begin(), y.values().end()));
     run.outputs.push_back(std::move(y));
@@ -232,12 +257,22 @@ GoldenRun golden_run(const Workload& w) {
 
 std::vector<Tensor<std::int64_t>> golden_outputs(const Workload& w) { return golden_run(w).outputs; }
 
+Tensor<std::int64_t> golden_accumulators(const Layer& layer, const Tensor<std::int16_t>& input,
+                                         const Tensor<std::int16_t>& weights) {
+  return accumulators(layer, input, weights, false);
+}
+
+Tensor<std::int64_t> golden_layer(const Layer& layer, const Tensor<std::int16_t>& input, const LayerOperands& ops) {
+  if (layer.op == Op::pool) return pooled(layer, input);
+  return postprocessed(layer, accumulators(layer, input, ops.weights, false), ops.bias, ops.residual);
+}
+
 void write_output(const std::string& path, const Layer& l, const Tensor<std::int64_t>& y) {
   auto as = [&](auto zero) {
     using T = decltype(zero);
     npy::write(path, Tensor<T>(y.shape(), std::vector<T>(y.values().begin(), y.values().end())));
   };
-  if (l.post.enabled) {
+  if (l.activation_output()) {
     if (l.precision == Precision::int8) as(std::int8_t{}); else as(std::int16_t{});
   } else {
     if (l.precision == Precision::int8) as(std::int32_t{}); else npy::write(path, y);

@@ -24,7 +24,9 @@ struct Workload {
 
 /// Random tensors for every layer: int8/int16 values over the full range,
 /// zero with probability 1 - density (then pruned by magnitude to 2:4 for
-/// 2:4 layers); bias in [-4096, 4096] for post-processed layers. Throws
+/// 2:4 layers); bias in [-4096, 4096] for post-processed layers; a residual
+/// [K, P, Q] over the full range (no zeros) for residual layers; pool layers
+/// get no tensors. Throws
 /// LayerError, naming the layer and the bytes, before allocating anything
 /// when the tensors would exceed kHostMemoryBudget.
 Workload generate_workload(const std::vector<Layer>& layers, std::uint64_t seed);
@@ -51,14 +53,15 @@ void check_host_memory(const AcceleratorConfig& cfg, const std::vector<Layer>& l
 /// Reads an input tensor for `layer` (int8 or int16 to match its precision;
 /// [C, H, W] or [1, C, H, W]; fc also [C] or [1, C]). Throws with the file name.
 Tensor<std::int16_t> read_input(const std::string& path, const Layer& layer);
-/// Weights [K, C, R, S] (fc also [K, C]), dtype matching the precision.
+/// Weights [K, C / groups, R, S] (fc also [K, C]), dtype matching the precision.
 Tensor<std::int16_t> read_weights(const std::string& path, const Layer& layer);
 /// Bias: int32 [K].
 Tensor<std::int32_t> read_bias(const std::string& path, const Layer& layer);
 
 /// Golden outputs [K, P, Q] of every layer of the chain, widened to int64.
 /// Winograd layers as resolve_winograd() settles them: exact ones by direct
-/// convolution (they must be identical), nvdla ones by the nvdla golden.
+/// convolution (they must be identical), nvdla ones by the nvdla golden;
+/// pool layers by golden::pool; residual layers add their residual tensor.
 std::vector<Tensor<std::int64_t>> golden_outputs(const Workload& w);
 
 struct GoldenRun {
@@ -68,6 +71,14 @@ struct GoldenRun {
   std::vector<std::optional<golden::ErrorStats>> winograd_error;
 };
 GoldenRun golden_run(const Workload& w);
+
+/// One layer's golden, Winograd resolved as resolve_winograd() settles it
+/// (`layer` must be resolved): raw sums [K, P, Q] before bias (nvdla
+/// Winograd layers by the nvdla golden) ...
+Tensor<std::int64_t> golden_accumulators(const Layer& layer, const Tensor<std::int16_t>& input,
+                                         const Tensor<std::int16_t>& weights);
+/// ... and its output: pooled, or post-processed (residual added) as the layer says.
+Tensor<std::int64_t> golden_layer(const Layer& layer, const Tensor<std::int16_t>& input, const LayerOperands& ops);
 
 /// Writes a layer's output in its natural dtype: int32/int64 raw sums,
 /// int8/int16 when post-processed.

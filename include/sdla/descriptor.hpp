@@ -4,11 +4,19 @@
 ///
 /// Wire format: 160 bytes, little-endian, fields in declaration order
 /// (u32 magic, u8 op/precision/flags/formats, then u32 shape fields, then
-/// u64 addresses, then zero bytes); see encode()/decode().
+/// u64 addresses, u32 fill hints, u8 Winograd fields, u8 pool_kind at byte
+/// 147, u32 groups at 148, u64 residual_addr at 152..159); see encode()/decode().
 ///
 /// DRAM tensor layouts (all set by the host compiler):
 ///  * feature maps: [H][W][Cp], Cp = C rounded up to lanes(precision); padded
 ///    channels are zero; raw accumulators use the same layout with int32/int64.
+///  * pool layers (op 2, pool_kind 0 max / 1 avg): read the input and write
+///    the output [P][Q][Cp] as dense int8/int16 feature maps; they have no
+///    weights, parameters, masks or flags (those fields must be 0, and the
+///    weight and parameter addresses are not read).
+///  * residual (residual_addr != 0, needs FLAG_POST): the added tensor is a
+///    dense feature map [P][Q][Kp] of the layer's precision (int8/int16), the
+///    layout of a post-processed output; padded channels are not read.
 ///  * weights: per group g of atomic_k output channels (kg = columns in the
 ///    group, the last may be smaller), per channel unit, per r, per s: a block
 ///    [kg][lanes] — exactly one MAC pass's weights. A unit is one channel atom
@@ -16,6 +24,11 @@
 ///    whose blocks hold the kept values; their metadata lies at
 ///    weight_meta_addr in the same block order, [kg][lanes / 4] bytes per
 ///    block (one nibble idx0 | idx1 << 2 per group of four channels).
+///  * grouped convolution (`groups` > 1): the same blocks, but group g holds
+///    only the `span` channel units from first_unit(g) (ChannelSpan,
+///    sdla/tile_plan.hpp), each column zero outside the input channels of
+///    its convolution group: group g starts at block column
+///    g * atomic_k * span * positions (groups 1: span = all units).
 ///  * Winograd layers (`winograd` 1 exact, 2 nvdla): the weights are the
 ///    host-transformed U [K][C][4][4] (exact: U' = G' g G'^T, int16; nvdla:
 ///    U' rounded by `winograd_weight_shift` bits to the layer's precision),
@@ -66,6 +79,16 @@ struct LayerDescriptor {
   /// Winograd F(2x2,3x3): 0 off, 1 exact, 2 nvdla; nvdla's input rounding
   /// (0..2 bits) and the weight shift the host compiler applied (0..4).
   std::uint8_t winograd = 0, winograd_input_shift = 0, winograd_weight_shift = 0;
+  /// op pool: 0 max, 1 average (see PoolKind); 0 for every other op.
+  std::uint8_t pool_kind = 0;
+  /// conv2d: groups of the convolution (0 and 1: one group); in_channels and
+  /// out_channels are multiples of it.
+  std::uint32_t groups = 0;
+  /// Element-wise add in the post-processor: the DRAM address of a second
+  /// tensor of the output's shape and layout, added after requantisation
+  /// (0: none; Layer::residual gives the rule). Needs post-processing; not
+  /// on pool layers.
+  std::uint64_t residual_addr = 0;
 
   TensorFormat weight_format() const { return TensorFormat(formats & FORMAT_WEIGHT_MASK); }
   bool input_zvc() const { return formats & FORMAT_INPUT_ZVC; }

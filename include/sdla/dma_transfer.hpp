@@ -20,8 +20,10 @@
 
 namespace sdla {
 
-/// The tensor a transfer belongs to, for the per-tensor traffic counters.
-enum class Stream { input = 0, weight = 1, output = 2, param = 3 };
+/// The tensor a transfer belongs to, for the per-tensor traffic counters:
+/// residual is the post-processor's second input (Layer::residual).
+enum class Stream { input = 0, weight = 1, output = 2, param = 3, residual = 4 };
+inline constexpr int kStreams = 5;
 
 /// One contiguous transfer. `buffer` is where the initiator will put the
 /// bytes (a unified-buffer address): the DMA merges runs that continue each

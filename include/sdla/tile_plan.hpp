@@ -19,10 +19,46 @@ struct TilingError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Which channel units the output-channel groups (atomic_k columns each)
+/// of a layer read. A grouped convolution (groups > 1) runs on the array like
+/// a dense one, but output-channel group kg visits only `span` consecutive
+/// channel units from first_unit(kg): span is the most units the columns of
+/// any kg need, first_unit(kg) = min(first unit kg needs, units - span). Its
+/// weight chunk holds those units' blocks, zero where a column's convolution
+/// group does not use a channel (zero lines gate those multipliers).
+/// groups = 1: span = units and first_unit(kg) = 0, the dense layout.
+///
+///     const sdla::ChannelSpan cs = sdla::channel_span(layer, cfg);
+///     for (unsigned u = cs.first_unit(kg); u < cs.first_unit(kg) + cs.span; ++u) ...
+struct ChannelSpan {
+  unsigned units = 0;       ///< channel units of the layer (unit_lanes channels each)
+  unsigned span = 0;        ///< channel units every output-channel group visits
+  unsigned unit_lanes = 0;  ///< channels per unit: lanes, 2 * lanes for 2:4 weights
+  /// First unit output-channel group kg needs, and one past its last.
+  unsigned needed_first(unsigned kg) const;
+  unsigned needed_end(unsigned kg) const;
+  /// First unit output-channel group kg visits.
+  unsigned first_unit(unsigned kg) const {
+    const unsigned f = needed_first(kg);
+    return f < units - span ? f : units - span;
+  }
+  /// Input channels [lo, hi) output channel k reads (its convolution group's).
+  unsigned channel_lo(unsigned k) const { return k / group_out_ * group_in_; }
+  unsigned channel_hi(unsigned k) const { return channel_lo(k) + group_in_; }
+
+ private:
+  friend ChannelSpan channel_span(const Layer&, const AcceleratorConfig&);
+  unsigned atomic_k_ = 1, out_channels_ = 0, group_in_ = 0, group_out_ = 1;
+};
+/// The channel units of a valid layer's output-channel groups (Winograd layers: groups 1).
+ChannelSpan channel_span(const Layer& l, const AcceleratorConfig& cfg);
+
 /// One load-then-compute step.
 struct TileStep {
   unsigned kg0, kg1;          ///< output-channel groups [kg0, kg1)
-  unsigned u0, u1;            ///< channel units [u0, u1)
+  /// Channel units [u0, u1), absolute: within [first_unit(kg0), + span) of a
+  /// grouped layer's one output-channel group, [0, units) for groups = 1.
+  unsigned u0, u1;
   unsigned p0, p1, q0, q1;    ///< output pixels [p0, p1) x [q0, q1)
   unsigned h0, h1, w0, w1;    ///< input window [h0, h1) x [w0, w1), clipped to the image
   bool first_c, last_c;       ///< first / last channel block of these outputs
@@ -42,6 +78,12 @@ struct TilePlan {
   unsigned in_atoms = 0;        ///< channel atoms of the input feature map
   unsigned unit_atoms = 1;      ///< channel atoms one pass consumes: 1, or 2 with 2:4 weights
   unsigned units = 0;           ///< channel units: ceil(in_atoms / unit_atoms)
+  /// Channel units each output-channel group visits (= units for groups 1)
+  /// and where: grouped layers take one output-channel group per step.
+  ChannelSpan channels;
+  unsigned span() const { return channels.span; }
+  /// The step's channel blocks leave sums in the accumulator between steps.
+  bool split_c() const { return units_per_block < channels.span; }
   unsigned meta_col_bytes = 0;  ///< 2:4 metadata bytes per weight column of a block
   unsigned granule = 0;         ///< ZVC granule: elements per mask byte
   unsigned mask_bytes = 0;      ///< ZVC mask bytes per channel atom

@@ -12,7 +12,7 @@ namespace {
 void check_shapes(const Layer& layer, const Shape& in, const Shape& w) {
   layer.validate();
   const Shape want_in{layer.in_channels, layer.in_height, layer.in_width};
-  const Shape want_w{layer.out_channels, layer.in_channels, layer.kernel_h, layer.kernel_w};
+  const Shape want_w{layer.out_channels, layer.group_channels(), layer.kernel_h, layer.kernel_w};
   if (in != want_in)
     throw LayerError("golden: input shape " + to_string(in) + ", layer needs " + to_string(want_in));
   if (w != want_w)
@@ -43,13 +43,17 @@ Tensor<Acc> direct_conv(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) 
   check_shapes(l, x.shape(), w.shape());
   const unsigned K = l.out_channels, C = l.in_channels, R = l.kernel_h, S = l.kernel_w;
   const unsigned P = l.out_height(), Q = l.out_width();
-  // y[k][p][q] = sum over c, r, s of x[c][p*sh + r - pad_top][q*sw + s - pad_left] * w[k][c][r][s];
+  // Grouped: output channel k reads only the Cg = C / groups channels of its
+  // group g = k / (K / groups), starting at channel g * Cg (groups = 1: all of them).
+  const unsigned G = l.groups, Cg = C / G, Kg = K / G;
+  // y[k][p][q] = sum over c < Cg, r, s of x[g*Cg + c][p*sh + r - pad_top][q*sw + s - pad_left] * w[k][c][r][s];
   // positions in the padding are outside the image and contribute zero.
-  // im2col: an output pixel's operands laid out as one row in the weights'
-  // own [c][r][s] order, so every output is a plain dot product of two rows.
-  const std::size_t n = std::size_t(C) * R * S;
+  // im2col: an output pixel's operands of each group laid out as one row in
+  // the weights' own [c][r][s] order, so every output is a plain dot product
+  // of two rows (depthwise: rows of R * S, never expanded to all channels).
+  const std::size_t n = std::size_t(Cg) * R * S;
   const std::vector<std::int16_t> weights(w.data(), w.data() + w.size());  // [k][c][r][s]
-  std::vector<std::int16_t> rows(kPixels * n);
+  std::vector<std::int16_t> rows(std::size_t(G) * kPixels * n);            // [group][pixel][c][r][s]
   Tensor<Acc> y({K, P, Q});
   const std::size_t pixels = std::size_t(P) * Q;
   Acc sums[kPixels];
@@ -58,29 +62,36 @@ Tensor<Acc> direct_conv(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) 
     std::fill(rows.begin(), rows.end(), 0);
     for (std::size_t j = 0; j < count; ++j) {
       const long p = long((first + j) / Q), q = long((first + j) % Q);
-      std::int16_t* row = &rows[j * n];
-      for (unsigned c = 0; c < C; ++c)
+      for (unsigned c = 0; c < C; ++c) {
+        std::int16_t* row = &rows[(std::size_t(c / Cg) * kPixels + j) * n + std::size_t(c % Cg) * R * S];
         for (unsigned r = 0; r < R; ++r) {
           const long h = p * l.stride_h + r - long(l.pad.top);
           if (h < 0 || h >= long(l.in_height)) continue;
           for (unsigned s = 0; s < S; ++s) {
             const long v = q * l.stride_w + s - long(l.pad.left);
-            if (v >= 0 && v < long(l.in_width))
-              row[(std::size_t(c) * R + r) * S + s] = x.at({c, std::size_t(h), std::size_t(v)});
+            if (v >= 0 && v < long(l.in_width)) row[std::size_t(r) * S + s] = x.at({c, std::size_t(h), std::size_t(v)});
           }
         }
+      }
     }
     for (unsigned k = 0; k < K; ++k) {
-      dot4(&weights[std::size_t(k) * n], rows.data(), n, sums);
+      dot4(&weights[std::size_t(k) * n], &rows[std::size_t(k / Kg) * kPixels * n], n, sums);
       for (std::size_t j = 0; j < count; ++j) y.data()[std::size_t(k) * pixels + first + j] = sums[j];
     }
   }
   return y;
 }
 
+/// `residual`: null, or the [K, P, Q] tensor added after requantisation.
 template <class Out, class Acc>
-Tensor<Out> post(const Layer& l, const Tensor<Acc>& acc, const Tensor<std::int32_t>& bias) {
+Tensor<Out> post(const Layer& l, const Tensor<Acc>& acc, const Tensor<std::int32_t>& bias,
+                 const Tensor<Out>* residual = nullptr) {
   if (!l.post.enabled) throw LayerError("golden: layer '" + l.name + "' has no post-processing");
+  if (residual && !l.residual) throw LayerError("golden: layer '" + l.name + "' has no residual input");
+  if (!residual && l.residual) throw LayerError("golden: layer '" + l.name + "' needs its residual tensor");
+  if (residual && residual->shape() != acc.shape())
+    throw LayerError("golden: residual shape " + to_string(residual->shape()) + ", the output is " +
+                     to_string(acc.shape()));
   const unsigned K = l.out_channels;
   if (acc.rank() != 3 || acc.dim(0) != K)
     throw LayerError("golden: accumulator shape " + to_string(acc.shape()) + " does not match layer");
@@ -92,8 +103,9 @@ Tensor<Out> post(const Layer& l, const Tensor<Acc>& acc, const Tensor<std::int32
   for (unsigned k = 0; k < K; ++k)
     for (std::size_t i = 0; i < plane; ++i) {
       const std::size_t at = k * plane + i;
-      y.data()[at] = Out(requantize(std::int64_t(acc.data()[at]) + bias.data()[k],
-                                    l.post.multiplier_for(k), l.post.shift_for(k), l.post.relu,
+      y.data()[at] = Out(requantize_add(std::int64_t(acc.data()[at]) + bias.data()[k],
+                                    l.post.multiplier_for(k), l.post.shift_for(k),
+                                    residual ? std::int64_t(residual->data()[at]) : 0, l.post.relu,
                                     std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
     }
   return y;
@@ -113,9 +125,15 @@ Tensor<std::int64_t> conv2d(const Layer& l, const Tensor<std::int16_t>& x, const
 
 std::int64_t requantize(std::int64_t v, std::int32_t multiplier, unsigned shift, bool relu,
                         std::int64_t lo, std::int64_t hi) {
+  return requantize_add(v, multiplier, shift, 0, relu, lo, hi);
+}
+
+std::int64_t requantize_add(std::int64_t v, std::int32_t multiplier, unsigned shift, std::int64_t residual, bool relu,
+                            std::int64_t lo, std::int64_t hi) {
   // 128-bit product: an int16 layer's 48-bit sum times a 32-bit multiplier.
   __int128 scaled = __int128(v) * multiplier;
   if (shift > 0) scaled = (scaled + (__int128(1) << (shift - 1))) >> shift;  // ties to +inf
+  scaled += residual;  // exact: no clipping between the rounding and the add
   if (relu && scaled < 0) scaled = 0;
   if (scaled < lo) return lo;
   if (scaled > hi) return hi;
@@ -132,6 +150,18 @@ Tensor<std::int16_t> postprocess(const Layer& l, const Tensor<std::int64_t>& acc
                                  const Tensor<std::int32_t>& bias) {
   if (l.precision != Precision::int16) throw LayerError("golden: int64 accumulators for an int8 layer");
   return post<std::int16_t>(l, acc, bias);
+}
+
+Tensor<std::int8_t> postprocess(const Layer& l, const Tensor<std::int32_t>& acc, const Tensor<std::int32_t>& bias,
+                                const Tensor<std::int8_t>& residual) {
+  if (l.precision != Precision::int8) throw LayerError("golden: int32 accumulators for an int16 layer");
+  return post<std::int8_t>(l, acc, bias, &residual);
+}
+
+Tensor<std::int16_t> postprocess(const Layer& l, const Tensor<std::int64_t>& acc, const Tensor<std::int32_t>& bias,
+                                 const Tensor<std::int16_t>& residual) {
+  if (l.precision != Precision::int16) throw LayerError("golden: int64 accumulators for an int8 layer");
+  return post<std::int16_t>(l, acc, bias, &residual);
 }
 
 }  // namespace sdla::golden

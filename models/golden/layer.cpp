@@ -22,7 +22,8 @@ const char* to_string(Winograd w) {
     default: return "off";
   }
 }
-const char* to_string(Op op) { return op == Op::conv2d ? "conv2d" : "fc"; }
+const char* to_string(Op op) { return op == Op::conv2d ? "conv2d" : op == Op::fc ? "fc" : "pool"; }
+const char* to_string(PoolKind k) { return k == PoolKind::max ? "max" : "avg"; }
 const char* to_string(TensorFormat f) {
   return f == TensorFormat::dense ? "dense" : f == TensorFormat::zvc ? "zvc" : "2:4";
 }
@@ -46,19 +47,56 @@ void Layer::validate() const {
   if (op == Op::fc && (in_height != 1 || in_width != 1 || kernel_h != 1 || kernel_w != 1 ||
                        stride_h != 1 || stride_w != 1 || !(pad == Padding{})))
     fail("fc takes in_height = in_width = 1, kernel [1, 1], stride [1, 1] and no padding");
+  if (groups == 0) fail("groups must be at least 1");
+  if (op == Op::fc && groups != 1) fail("groups must be 1 for an fc layer, got " + std::to_string(groups));
+  if (in_channels % groups != 0)
+    fail("groups = " + std::to_string(groups) + " does not divide in_channels = " + std::to_string(in_channels));
+  if (out_channels % groups != 0)
+    fail("groups = " + std::to_string(groups) + " does not divide out_channels = " + std::to_string(out_channels));
+  // The array's 2:4 groups of four are aligned to absolute channels: those of
+  // a convolution group must not straddle two of them (C/groups of 1..3 fit one).
+  if (weight_format == TensorFormat::sparse_2_4 && groups > 1 && group_channels() % 4 != 0 && group_channels() > 3)
+    fail("groups = " + std::to_string(groups) + " with weight_format 2:4 needs in_channels / groups (" +
+         std::to_string(group_channels()) + ") to be a multiple of 4 (or below 4)");
+  // Padding smaller than the kernel also puts at least one image element in
+  // every window (the first starts at most pad.top above the image, the last
+  // at most kernel - 1 - pad.bottom rows before its end): a pooling window
+  // never consists of padding alone.
   if (pad.top >= kernel_h || pad.bottom >= kernel_h || pad.left >= kernel_w || pad.right >= kernel_w)
-    fail("padding must be smaller than the kernel on every side");
+    fail(std::string("padding must be smaller than the kernel on every side") +
+         (op == Op::pool ? " (a pooling window must hold at least one element of the image)" : ""));
   if (in_height + pad.top + pad.bottom < kernel_h || in_width + pad.left + pad.right < kernel_w)
     fail("kernel is larger than the padded input");
+  if (op == Op::pool) {
+    if (pool_kind != PoolKind::max && pool_kind != PoolKind::avg)
+      fail("pool kind " + std::to_string(unsigned(pool_kind)) + " is unknown (0 max, 1 avg)");
+    const std::string pool = std::string(to_string(pool_kind)) + " pool: ";
+    if (out_channels != in_channels)
+      fail(pool + "out_channels = " + std::to_string(out_channels) + " must equal in_channels = " +
+           std::to_string(in_channels) + " (pooling keeps the channels)");
+    if (groups != 1) fail(pool + "groups must be 1 (pooling is per channel), got " + std::to_string(groups));
+    if (post.enabled) fail(pool + "the pooling unit has no post-processing: remove \"post\"");
+    if (weight_format != TensorFormat::dense)
+      fail(pool + "a pool layer has no weights, so no weight_format (got \"" + to_string(weight_format) + "\")");
+    if (activation_format != TensorFormat::dense)
+      fail(pool + "the pooling unit reads its input dense: activation_format \"" + to_string(activation_format) +
+           "\" is not supported (the layer before it must write a dense output)");
+  }
+  if (residual && op == Op::pool)
+    fail("residual: the element-wise add is done by the post-processor, and a pool layer has none");
+  if (residual && !post.enabled)
+    fail("residual needs post-processing (a \"post\" section): the tensor is added after requantisation");
   // int8 products are at most 2^14 (-128 * -128); int32 accumulation is exact for
   // fewer than 2^17 of them (2^17 * 2^14 = 2^31 already overflows).
-  const std::uint64_t reduction = std::uint64_t(in_channels) * kernel_h * kernel_w;
+  // (Pooling has no products: its sums of at most 2^32 int16 values are exact in int64.)
+  const std::uint64_t reduction = op == Op::pool ? 0 : std::uint64_t(in_channels / groups) * kernel_h * kernel_w;
+  const std::string length = groups > 1 ? "reduction length (C/groups)*R*S = " : "reduction length C*R*S = ";
   if (precision == Precision::int8 && reduction >= (1u << 17))
-    fail("reduction length C*R*S = " + std::to_string(reduction) +
+    fail(length + std::to_string(reduction) +
          " exceeds 131071, where int32 accumulation of int8 products could overflow");
   // int16 products are at most 2^30; int64 accumulation is exact below 2^33 of them.
   if (precision == Precision::int16 && reduction >= (std::uint64_t(1) << 33))
-    fail("reduction length C*R*S = " + std::to_string(reduction) +
+    fail(length + std::to_string(reduction) +
          " reaches 2^33, where int64 accumulation of int16 products could overflow");
   if (activation_format == TensorFormat::sparse_2_4) fail("activation_format 2:4 is not supported (weights only)");
   if (winograd_input_shift > 2) fail("winograd_input_shift " + std::to_string(winograd_input_shift) + " exceeds 2");
@@ -88,6 +126,8 @@ std::string winograd_ineligibility(const Layer& l) {
   if (l.op != Op::conv2d || l.kernel_h != 3 || l.kernel_w != 3)
     return "Winograd F(2x2,3x3) needs a 3x3 conv2d kernel";
   if (l.stride_h != 1 || l.stride_w != 1) return "Winograd F(2x2,3x3) needs stride 1";
+  if (l.groups > 1)
+    return "grouped convolution (groups = " + std::to_string(l.groups) + "): Winograd F(2x2,3x3) needs one group";
   if (l.weight_format == TensorFormat::sparse_2_4)
     return "2:4 weights cannot be Winograd-transformed (transformed weights are dense)";
   if (l.weight_format == TensorFormat::zvc)
@@ -112,6 +152,28 @@ Layer resolve_winograd(Layer l) {
   l.winograd = Winograd::off;
   l.winograd_fallback = why;
   return l;
+}
+
+}  // namespace sdla
+
+namespace sdla {
+
+std::uint64_t pool_window_extent(const Layer& l, bool vertical) {
+  const unsigned in = vertical ? l.in_height : l.in_width, kernel = vertical ? l.kernel_h : l.kernel_w;
+  const unsigned stride = vertical ? l.stride_h : l.stride_w, before = vertical ? l.pad.top : l.pad.left;
+  const unsigned out = vertical ? l.out_height() : l.out_width();
+  std::uint64_t sum = 0;
+  for (unsigned o = 0; o < out; ++o) {
+    const long first = long(o) * stride - long(before), last = first + long(kernel);  // [first, last)
+    const long lo = first < 0 ? 0 : first, hi = last > long(in) ? long(in) : last;
+    if (hi > lo) sum += std::uint64_t(hi - lo);
+  }
+  return sum;
+}
+
+std::uint64_t pool_element_ops(const Layer& l) {
+  if (l.op != Op::pool) return 0;
+  return std::uint64_t(l.in_channels) * pool_window_extent(l, true) * pool_window_extent(l, false);
 }
 
 }  // namespace sdla

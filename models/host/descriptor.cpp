@@ -36,6 +36,7 @@ void walk(W& w, D& d) {
   w.field(d.weight_meta_addr); w.field(d.input_mask_addr); w.field(d.output_mask_addr);
   w.field(d.input_fill); w.field(d.weight_fill);
   w.field(d.winograd); w.field(d.winograd_input_shift); w.field(d.winograd_weight_shift);
+  w.field(d.pool_kind); w.field(d.groups); w.field(d.residual_addr);
 }
 
 }  // namespace
@@ -59,7 +60,7 @@ LayerDescriptor LayerDescriptor::decode(const std::uint8_t* bytes) {
 
 Layer LayerDescriptor::layer() const {
   if (magic != MAGIC) throw LayerError("descriptor magic is not 'LSD1'");
-  if (op > std::uint8_t(Op::fc)) throw LayerError("descriptor op " + std::to_string(op) + " unknown");
+  if (op > std::uint8_t(Op::pool)) throw LayerError("descriptor op " + std::to_string(op) + " unknown");
   if (flags & ~(FLAG_POST | FLAG_RELU)) throw LayerError("descriptor flags " + std::to_string(flags) + " has unknown bits");
   if (formats & ~(FORMAT_WEIGHT_MASK | FORMAT_INPUT_ZVC | FORMAT_OUTPUT_ZVC) ||
       (formats & FORMAT_WEIGHT_MASK) > std::uint8_t(TensorFormat::sparse_2_4))
@@ -72,6 +73,25 @@ Layer LayerDescriptor::layer() const {
     throw LayerError("descriptor: compressed weights without a metadata address");
   if (winograd > std::uint8_t(Winograd::nvdla))
     throw LayerError("descriptor winograd mode " + std::to_string(winograd) + " unknown");
+  if (op == std::uint8_t(Op::pool)) {
+    // The pooling unit reads and writes dense feature maps; it has no weights,
+    // no post-processing and no Winograd mode.
+    const std::string pool = "descriptor op 2 (pool): ";
+    if (pool_kind > std::uint8_t(PoolKind::avg))
+      throw LayerError(pool + "pool kind " + std::to_string(pool_kind) + " unknown (0 max, 1 avg)");
+    if (flags) throw LayerError(pool + "the pooling unit has no post-processing, but flags are " + std::to_string(flags));
+    if (formats)
+      throw LayerError(pool + "the pooling unit has no weights and reads and writes dense feature maps, but the "
+                       "formats byte is " + std::to_string(formats));
+    if (winograd) throw LayerError(pool + "the pooling unit has no Winograd mode, but winograd is " + std::to_string(winograd));
+    if (residual_addr) throw LayerError(pool + "the pooling unit has no residual add, but residual_addr is set");
+  } else if (pool_kind) {
+    throw LayerError("descriptor pool kind " + std::to_string(pool_kind) + " set on a " + to_string(Op(op)) +
+                     " layer (only pool layers have one)");
+  }
+  if (residual_addr && !(flags & FLAG_POST))
+    throw LayerError("descriptor: residual_addr is set but post-processing (FLAG_POST) is not: the residual is "
+                     "added after requantisation");
   Layer l;
   l.op = Op(op);
   l.precision = Precision(precision);
@@ -79,15 +99,18 @@ Layer LayerDescriptor::layer() const {
   l.out_channels = out_channels;
   l.kernel_h = kernel_h; l.kernel_w = kernel_w; l.stride_h = stride_h; l.stride_w = stride_w;
   l.pad = {pad_top, pad_bottom, pad_left, pad_right};
+  l.groups = groups > 1 ? groups : 1;  // 0 and 1: one group; validate() rejects what does not divide C and K
   l.weight_format = weight_format();
   l.activation_format = input_zvc() ? TensorFormat::zvc : TensorFormat::dense;
   l.winograd = Winograd(winograd);
   l.winograd_input_shift = winograd_input_shift;
   l.winograd_weight_shift = winograd_weight_shift;
+  l.pool_kind = PoolKind(pool_kind);
   l.validate();  // post parameters live in DRAM and are checked when loaded
   if (const std::string why = winograd_ineligibility(l); !why.empty()) throw LayerError("descriptor: " + why);
   l.post.enabled = flags & FLAG_POST;
   l.post.relu = flags & FLAG_RELU;
+  l.residual = residual_addr != 0;
   return l;
 }
 
@@ -102,10 +125,12 @@ LayerDescriptor LayerDescriptor::from_layer(const Layer& l) {
   d.out_channels = l.out_channels;
   d.kernel_h = l.kernel_h; d.kernel_w = l.kernel_w; d.stride_h = l.stride_h; d.stride_w = l.stride_w;
   d.pad_top = l.pad.top; d.pad_bottom = l.pad.bottom; d.pad_left = l.pad.left; d.pad_right = l.pad.right;
+  d.groups = l.groups > 1 ? l.groups : 0;  // one group is written as 0: dense descriptors stay as they were
   d.winograd = l.uses_winograd() ? std::uint8_t(l.winograd) : 0;
   d.winograd_input_shift = std::uint8_t(l.winograd_input_shift);
   d.winograd_weight_shift = std::uint8_t(l.winograd_weight_shift);
-  return d;
+  d.pool_kind = l.op == Op::pool ? std::uint8_t(l.pool_kind) : 0;
+  return d;  // residual_addr: set by the host compiler where it places the tensor
 }
 
 

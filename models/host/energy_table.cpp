@@ -1,5 +1,6 @@
 #include "energy_table.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -40,7 +41,7 @@ const std::map<std::string, std::set<std::string>>& known_actions() {
     const std::set<std::string> mac{"cycles", "passes", "mac_random", "mac_gated", "mac_idle", "act_toggles",
                                     "weight_toggles"};
     std::set<std::string> dram{"read_bytes", "write_bytes", "requests"};
-    for (const char* tensor : {"input", "weight", "output", "param"}) {
+    for (const char* tensor : {"input", "weight", "output", "param", "residual"}) {
       dram.insert(std::string(tensor) + "_bytes");
       dram.insert(std::string(tensor) + "_dense_bytes");
     }
@@ -50,7 +51,8 @@ const std::map<std::string, std::set<std::string>>& known_actions() {
         {"unified_buffer", {"read_bytes", "write_bytes"}},
         {"dram", dram},
         {"accumulator", {"add", "read"}},
-        {"post_processor", {"elements", "requantize"}},
+        {"post_processor", {"elements", "requantize", "residual_adds"}},
+        {"pooling", {"element_ops", "divides", "atoms_read", "atoms_written", "cycles"}},
         {"controller", {"descriptors"}},
         {"winograd_input_transform", {"vectors", "adds", "inputs"}},
         {"winograd_output_transform", {"folds", "adds", "outputs", "cycles"}},
@@ -167,6 +169,38 @@ EnergyTable EnergyTable::parse(const std::string& yaml, const std::string& where
     fail(where, fmt::format("malformed entry: {}", e.what()));
   }
   return table;
+}
+
+std::string EnergyTable::to_yaml() const {
+  std::vector<std::string> components;
+  for (const auto& e : entries_)
+    if (std::find(components.begin(), components.end(), e.component) == components.end())
+      components.push_back(e.component);
+  YAML::Emitter out;
+  out << YAML::Comment("sdla energy table (Accelergy ERT): component -> action -> pJ per count");
+  out << YAML::BeginMap << YAML::Key << "ERT" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "version" << YAML::Value << YAML::SingleQuoted << "0.4";
+  out << YAML::Key << "tables" << YAML::Value << YAML::BeginSeq;
+  for (const auto& component : components) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << component;
+    out << YAML::Key << "actions" << YAML::Value << YAML::BeginSeq;
+    for (const auto& e : entries_) {
+      if (e.component != component) continue;
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << e.action;
+      if (!e.arguments.empty()) {
+        out << YAML::Key << "arguments" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        for (const auto& [k, v] : e.arguments) out << YAML::Key << k << YAML::Value << v;
+        out << YAML::EndMap;
+      }
+      // fmt's shortest round-trip text (0.23, not 0.23000000000000001), a plain scalar.
+      out << YAML::Key << "energy" << YAML::Value << fmt::format("{}", e.pj);
+      if (!e.source.empty()) out << YAML::Key << "source" << YAML::Value << YAML::DoubleQuoted << e.source;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 void EnergyTable::overlay(const EnergyTable& other) {

@@ -56,6 +56,11 @@ class EnergyTable {
                           const EnergyContext& context) const;
   Energy evaluate(const Activity& activity, const EnergyContext& context) const;
   const std::vector<EnergyEntry>& entries() const { return entries_; }
+  /// The table as Accelergy ERT YAML (version '0.4'), which parse() reads back
+  /// to the same entries: one table per component, in the order components
+  /// first appear, each component's entries in table order (so find() picks
+  /// the same entry); energies in the shortest text that reads back exactly.
+  std::string to_yaml() const;
   /// One message per entry that can never price anything: its component or
   /// action is not in known_actions(), or an argument's name or value is not
   /// in known_arguments(). Each names the entry (file and ERT path), the
@@ -74,9 +79,10 @@ const char* default_energy_table_yaml();
 ///   mac_array, mac_array_model   cycles, passes, mac_random, mac_gated, mac_idle, act_toggles, weight_toggles
 ///   unified_buffer               read_bytes, write_bytes
 ///   dram                         read_bytes, write_bytes, requests, and <tensor>_bytes, <tensor>_dense_bytes
-///                                for tensor in input, weight, output, param
+///                                for tensor in input, weight, output, param, residual
 ///   accumulator                  add, read
-///   post_processor               elements, requantize
+///   post_processor               elements, requantize, residual_adds
+///   pooling                      element_ops, divides, atoms_read, atoms_written, cycles
 ///   controller                   descriptors
 ///   winograd_input_transform     vectors, adds, inputs
 ///   winograd_output_transform    folds, adds, outputs, cycles

@@ -30,32 +30,25 @@ void check_range(const Layer& l, const Tensor<std::int16_t>& t, const char* what
                                    t.data()[i], i));
 }
 
-/// Feature map [C, H, W] -> [H][W][Cp].
-std::vector<std::uint8_t> pack_feature(const Layer& l, const Tensor<std::int16_t>& x, unsigned lanes) {
-  const unsigned C = l.in_channels, H = l.in_height, W = l.in_width, cp = round_up(C, lanes);
-  const unsigned eb = element_bytes(l.precision);
-  std::vector<std::uint8_t> out(std::size_t(H) * W * cp * eb, 0);
-  for (unsigned c = 0; c < C; ++c)
-    for (unsigned h = 0; h < H; ++h)
-      for (unsigned w = 0; w < W; ++w)
-        put(&out[((std::size_t(h) * W + w) * cp + c) * eb], x.at({c, h, w}), eb);
-  return out;
-}
-
-/// Weights [K, C, R, S] -> per group, channel atom, r, s: [cols][lanes].
+/// Weights [K, C / groups, R, S] -> per group of atomic_k columns, channel
+/// atom (the span of atoms a grouped layer's group visits, ChannelSpan), r, s:
+/// [cols][lanes]; zero where a column's convolution group has no channel.
 std::vector<std::uint8_t> pack_weights(const Layer& l, const AcceleratorConfig& cfg, const Tensor<std::int16_t>& w) {
   const unsigned lanes = cfg.lanes(l.precision), eb = element_bytes(l.precision);
-  const unsigned catoms = (l.in_channels + lanes - 1) / lanes, R = l.kernel_h, S = l.kernel_w;
-  std::vector<std::uint8_t> out(std::size_t(l.out_channels) * catoms * R * S * cfg.atom_bytes(), 0);
+  const unsigned R = l.kernel_h, S = l.kernel_w;
+  const ChannelSpan cs = channel_span(l, cfg);  // units are atoms: not 2:4
+  std::vector<std::uint8_t> out(std::size_t(l.out_channels) * cs.span * R * S * cfg.atom_bytes(), 0);
   std::size_t at = 0;
   for (unsigned k0 = 0; k0 < l.out_channels; k0 += cfg.atomic_k) {
-    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0);
-    for (unsigned ca = 0; ca < catoms; ++ca)
+    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0), first = cs.first_unit(k0 / cfg.atomic_k);
+    for (unsigned ca = first; ca < first + cs.span; ++ca)
       for (unsigned r = 0; r < R; ++r)
         for (unsigned s = 0; s < S; ++s)
-          for (unsigned k = 0; k < cols; ++k, at += cfg.atom_bytes())
-            for (unsigned i = 0; i < lanes && ca * lanes + i < l.in_channels; ++i)
-              put(&out[at + i * eb], w.at({k0 + k, ca * lanes + i, r, s}), eb);
+          for (unsigned k = 0; k < cols; ++k, at += cfg.atom_bytes()) {
+            const unsigned lo = cs.channel_lo(k0 + k), hi = cs.channel_hi(k0 + k);
+            for (unsigned i = 0, c = ca * lanes; i < lanes; ++i, ++c)
+              if (c >= lo && c < hi) put(&out[at + i * eb], w.at({k0 + k, c - lo, r, s}), eb);
+          }
   }
   return out;
 }
@@ -82,33 +75,37 @@ std::vector<std::uint8_t> pack_winograd_weights(const Layer& l, const Accelerato
   return out;
 }
 
-/// 2:4 weights [K, C, R, S] -> kept values per group, unit (2 atoms), r, s:
-/// [cols][lanes]; and the metadata [cols][lanes / 4] in the same block order.
+/// 2:4 weights [K, C / groups, R, S] -> kept values per group, unit (2
+/// atoms; a grouped layer's span of them), r, s: [cols][lanes]; and the
+/// metadata [cols][lanes / 4] in the same block order.
 std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> pack_weights_2_4(const Layer& l,
                                                                                 const AcceleratorConfig& cfg,
                                                                                 const Tensor<std::int16_t>& w) {
   const unsigned lanes = cfg.lanes(l.precision), eb = element_bytes(l.precision), meta_col = (lanes + 3) / 4;
-  const unsigned atoms = (l.in_channels + lanes - 1) / lanes, units = (atoms + 1) / 2, R = l.kernel_h, S = l.kernel_w;
-  const std::size_t columns = std::size_t(l.out_channels) * units * R * S;  // block columns in all
+  const unsigned R = l.kernel_h, S = l.kernel_w;
+  const ChannelSpan cs = channel_span(l, cfg);
+  const std::size_t columns = std::size_t(l.out_channels) * cs.span * R * S;  // block columns in all
   std::vector<std::uint8_t> values(columns * cfg.atom_bytes(), 0), meta(columns * meta_col, 0);
   std::size_t col = 0;
   for (unsigned k0 = 0; k0 < l.out_channels; k0 += cfg.atomic_k) {
-    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0);
-    for (unsigned u = 0; u < units; ++u)
+    const unsigned cols = std::min(cfg.atomic_k, l.out_channels - k0), first = cs.first_unit(k0 / cfg.atomic_k);
+    for (unsigned u = first; u < first + cs.span; ++u)
       for (unsigned r = 0; r < R; ++r)
         for (unsigned s = 0; s < S; ++s)
-          for (unsigned k = 0; k < cols; ++k, ++col)
+          for (unsigned k = 0; k < cols; ++k, ++col) {
+            const unsigned lo = cs.channel_lo(k0 + k), hi = cs.channel_hi(k0 + k);
             for (unsigned g = 0; g < lanes / 2; ++g) {
               std::array<std::int16_t, 4> group{};
               for (unsigned j = 0; j < 4; ++j) {
                 const unsigned c = u * 2 * lanes + 4 * g + j;
-                if (c < l.in_channels) group[j] = w.at({k0 + k, c, r, s});
+                if (c >= lo && c < hi) group[j] = w.at({k0 + k, c - lo, r, s});
               }
               const golden::Group24 kept = golden::pack_2_4(group);
               put(&values[col * cfg.atom_bytes() + (2 * g) * eb], kept.values[0], eb);
               put(&values[col * cfg.atom_bytes() + (2 * g + 1) * eb], kept.values[1], eb);
               meta[col * meta_col + g / 2] = std::uint8_t(meta[col * meta_col + g / 2] | kept.nibble() << (4 * (g % 2)));
             }
+          }
   }
   return {std::move(values), std::move(meta)};
 }
@@ -187,10 +184,14 @@ std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / 
 /// rule that fails, said exactly ("" when it can).
 std::string chain_error(const Layer& p, const Layer& l) {
   std::vector<std::string> failed;
-  if (!p.post.enabled)
+  if (!p.activation_output())
     failed.push_back(fmt::format("'{}' is not post-processed (it has no \"post\" section), so it writes raw {} "
                                  "sums, not {} activations",
                                  p.name, p.precision == Precision::int8 ? "int32" : "int64", to_string(p.precision)));
+  if (p.op == Op::pool && l.activation_format == TensorFormat::zvc)
+    failed.push_back(fmt::format("'{}' is a pool layer, whose output the pooling unit writes dense, but '{}' reads "
+                                 "its input compressed (activation_format \"zvc\"): make it \"dense\"",
+                                 p.name, l.name));
   if (p.precision != l.precision)
     failed.push_back(fmt::format("'{}' is {} but '{}' is {}: chained layers need the same precision", p.name,
                                  to_string(p.precision), l.name, to_string(l.precision)));
@@ -205,6 +206,144 @@ std::string chain_error(const Layer& p, const Layer& l) {
                                  out[1], out[2], p.name, in[0], in[1], in[2], l.name, fmt::join(differ, ", ")));
   if (failed.empty()) return "";
   return fmt::format("layer '{}' cannot follow '{}': {}", l.name, p.name, fmt::join(failed, "; "));
+}
+
+
+/// Where a layer's input lies.
+struct LayerInput {
+  std::uint64_t addr = 0, mask = 0;  ///< values; ZVC masks (0: dense)
+  std::uint32_t fill = 0;            ///< ZVC fill hint
+};
+
+/// Bump allocation of a DRAM image: regions aligned to 256 bytes.
+struct ImageAllocator {
+  Program& prog;
+  std::uint64_t next_free;
+  std::uint64_t place(std::vector<std::uint8_t> bytes) {
+    const std::uint64_t addr = next_free;
+    next_free = align(addr + bytes.size());
+    prog.segments.push_back({addr, std::move(bytes)});
+    return addr;
+  }
+  std::uint64_t reserve(std::uint64_t bytes) {
+    const std::uint64_t addr = next_free;
+    next_free = align(addr + bytes);
+    return addr;
+  }
+};
+
+/// Shapes and ranges of a layer's weights, bias and residual.
+void check_operands(const Layer& l, const LayerOperands& ops) {
+  const Shape want_w{l.out_channels, l.group_channels(), l.kernel_h, l.kernel_w};
+  if (l.op == Op::pool && !ops.weights.values().empty())
+    throw LayerError(fmt::format("layer '{}': a pool layer has no weights, but it was given a tensor of shape {}",
+                                 l.name, to_string(ops.weights.shape())));
+  if (l.op != Op::pool && ops.weights.shape() != want_w)
+    throw LayerError(fmt::format("layer '{}': weights have shape {}, the layer needs {}", l.name,
+                                 to_string(ops.weights.shape()), to_string(want_w)));
+  if (!ops.bias.values().empty() && ops.bias.shape() != Shape{l.out_channels})
+    throw LayerError(fmt::format("layer '{}': bias has shape {}, the layer needs [{}]", l.name,
+                                 to_string(ops.bias.shape()), l.out_channels));
+  check_range(l, ops.weights, "weight");
+  const Shape want_r{l.out_channels, l.out_height(), l.out_width()};
+  if (l.residual && ops.residual.shape() != want_r)
+    throw LayerError(fmt::format("layer '{}': residual has shape {}, the layer needs {}", l.name,
+                                 to_string(ops.residual.shape()), to_string(want_r)));
+  if (!l.residual && !ops.residual.values().empty())
+    throw LayerError(fmt::format("layer '{}': a residual tensor was given, but the layer has no residual add "
+                                 "(Layer::residual)",
+                                 l.name));
+}
+
+/// Everything of one (resolved, valid) layer but its input: weights, the
+/// output region (placed zeroed, unless `output` gives one), post-processing
+/// parameters and the descriptor's place; `residual` is the added tensor's
+/// address (residual layers). The descriptor's `next` is left 0.
+std::pair<CompiledLayer, LayerDescriptor> compile_layer(const AcceleratorConfig& cfg, Layer l,
+                                                        const LayerOperands& ops, const LayerInput& in,
+                                                        std::uint64_t output, std::uint64_t residual,
+                                                        ImageAllocator& image) {
+  const unsigned lanes = cfg.lanes(l.precision);
+  CompiledLayer cl;
+  cl.layer = l;
+  cl.channel_pad = lanes;
+  cl.input = in.addr;
+  std::vector<std::uint8_t> winograd_weights;
+  if (l.uses_winograd()) {
+    // Pre-transformed on the host, as NVDLA's compiler does; the shift sets nvdla's output scale.
+    const auto u = golden::winograd_weights(ops.weights, l.precision, golden::WinogradMode(l.winograd));
+    l.winograd_weight_shift = u.weight_shift;
+    winograd_weights = pack_winograd_weights(l, cfg, u.u);
+    cl.layer = l;
+  }
+  LayerDescriptor d = LayerDescriptor::from_layer(l);
+  d.input_mask_addr = in.mask;
+  d.input_fill = in.fill;
+  if (l.op == Op::pool) {
+    // The pooling unit has no weights: weight_addr stays 0.
+  } else if (l.uses_winograd()) {
+    cl.weights = image.place(std::move(winograd_weights));
+  } else if (l.weight_format == TensorFormat::sparse_2_4) {
+    try {
+      golden::check_2_4(ops.weights);
+    } catch (const golden::FormatError& e) {
+      throw LayerError(fmt::format("layer '{}': weight_format is 2:4 but {} (prune them with --prune 2:4)", l.name,
+                                   e.what()));
+    }
+    auto [values, meta] = pack_weights_2_4(l, cfg, ops.weights);
+    cl.weights = image.place(std::move(values));
+    d.weight_meta_addr = image.place(std::move(meta));
+  } else if (l.weight_format == TensorFormat::zvc) {
+    // A grouped layer's groups store only the span of atoms they visit.
+    const unsigned G = zvc_granule(lanes), atoms = channel_span(l, cfg).span;
+    ZvcPlane z = zvc_pack(pack_weights(l, cfg, ops.weights), element_bytes(l.precision), G);
+    // Fill per chunk (group, channel atom): what a step loads at once.
+    const std::size_t rs = std::size_t(l.kernel_h) * l.kernel_w, per_col = lanes / G;
+    const std::size_t groups = (l.out_channels + cfg.atomic_k - 1) / cfg.atomic_k;
+    d.weight_fill = fill_hint(z, G, groups * atoms, [&](std::size_t g) {
+      const std::size_t col = g / per_col, group_cols = std::size_t(cfg.atomic_k) * atoms * rs;
+      const std::size_t kg = col / group_cols, cols = std::min<std::size_t>(cfg.atomic_k, l.out_channels - kg * cfg.atomic_k);
+      return kg * atoms + (col - kg * group_cols) / (rs * cols);
+    });
+    cl.weights = image.place(std::move(z.values));
+    d.weight_meta_addr = image.place(std::move(z.masks));
+  } else {
+    cl.weights = image.place(pack_weights(l, cfg, ops.weights));
+  }
+  cl.output_element_bytes = output_element_bytes(l);
+  cl.output_bytes = std::uint64_t(l.out_height()) * l.out_width() * round_up(l.out_channels, lanes) *
+                    cl.output_element_bytes;
+  // Outputs start zeroed so padded channels read as zeros in the next layer.
+  cl.output = output ? output : image.place(std::vector<std::uint8_t>(cl.output_bytes, 0));
+  cl.residual = residual;
+  d.residual_addr = residual;
+  d.input_addr = cl.input;
+  d.weight_addr = cl.weights;
+  d.output_addr = cl.output;
+  if (l.post.enabled) {
+    std::vector<std::int32_t> mult(l.out_channels), bias(l.out_channels, 0);
+    std::vector<std::uint8_t> shift(l.out_channels);
+    for (unsigned k = 0; k < l.out_channels; ++k) {
+      mult[k] = l.post.multiplier_for(k);
+      shift[k] = std::uint8_t(l.post.shift_for(k));
+      if (!ops.bias.values().empty()) bias[k] = ops.bias.data()[k];
+    }
+    d.bias_addr = image.place(pack_words(bias));
+    d.multiplier_addr = image.place(pack_words(mult));
+    d.shift_addr = image.place(std::move(shift));
+  }
+  cl.descriptor = image.reserve(LayerDescriptor::BYTES);
+  return {cl, d};
+}
+
+/// Links the descriptors of each run by `next` and places them.
+void place_descriptors(Program& prog, std::vector<LayerDescriptor>& descs, const std::vector<std::size_t>& run_first) {
+  for (std::size_t i = 0; i < descs.size(); ++i) {
+    const bool last_of_run = i + 1 == descs.size() || std::count(run_first.begin(), run_first.end(), i + 1);
+    descs[i].next = last_of_run ? 0 : prog.layers[i + 1].descriptor;
+    const auto bytes = descs[i].encode();
+    prog.segments.push_back({prog.layers[i].descriptor, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
+  }
 }
 
 }  // namespace
@@ -225,6 +364,8 @@ ImageBytes image_bytes(const AcceleratorConfig& cfg, const std::vector<Layer>& l
   const std::uint64_t lanes = cfg.lanes(l.precision), eb = element_bytes(l.precision), G = zvc_granule(unsigned(lanes));
   const std::uint64_t C = l.in_channels, K = l.out_channels, R = l.kernel_h, S = l.kernel_w;
   const std::uint64_t atoms = ceil_div(C, lanes), atom = cfg.atom_bytes();
+  // Channel units each group of atomic_k output channels stores: all of them for groups 1.
+  const std::uint64_t span = channel_span(l, cfg).span;
   auto region = [&](std::uint64_t bytes) { b.image += align(bytes); };
   /// A ZVC plane of `dense` bytes: values and masks in the image; the dense
   /// plane, per-granule counts and per-span fill sums on the side.
@@ -239,21 +380,24 @@ ImageBytes image_bytes(const AcceleratorConfig& cfg, const std::vector<Layer>& l
     if (l.activation_format == TensorFormat::zvc) zvc(plane, l.in_height * atoms);
     else region(plane);
   }
-  if (l.uses_winograd()) {
+  if (l.op == Op::pool) {
+    // The pooling unit has no weights.
+  } else if (l.uses_winograd()) {
     region(K * atoms * weight_positions(l, cfg) * atom);
     b.scratch += K * C * 16 * (sizeof(std::int64_t) + sizeof(std::int16_t));  // U' in int64, then U in int16
   } else if (l.weight_format == TensorFormat::sparse_2_4) {
-    const std::uint64_t columns = K * ceil_div(atoms, 2) * R * S;
+    const std::uint64_t columns = K * span * R * S;  // span: units of two atoms
     region(columns * atom);
     region(columns * ceil_div(lanes, 4));
   } else if (l.weight_format == TensorFormat::zvc) {
-    zvc(K * atoms * R * S * atom, ceil_div(K, cfg.atomic_k) * atoms);
+    zvc(K * span * R * S * atom, ceil_div(K, cfg.atomic_k) * span);
   } else {
-    region(K * atoms * R * S * atom);
+    region(K * span * R * S * atom);
   }
-  const std::uint64_t out_eb = l.post.enabled ? eb : accumulator_bytes(l.precision);
+  const std::uint64_t out_eb = output_element_bytes(l);
   const std::uint64_t output = std::uint64_t(l.out_height()) * l.out_width() * ceil_div(K, lanes) * lanes * out_eb;
   region(output);
+  if (l.residual) region(output / out_eb * eb);  // the residual tensor: the output's layout, int8/int16
   if (index + 1 < layers.size() && layers[index + 1].activation_format == TensorFormat::zvc)
     region(output / out_eb / zvc_granule(cfg.lanes(layers[index + 1].precision)));
   if (l.post.enabled) {
@@ -272,31 +416,20 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
   if (operands.size() != layers.size())
     throw LayerError(fmt::format("{} layers but {} operand sets", layers.size(), operands.size()));
   Program prog;
-  std::uint64_t next_free = align(base);
-  auto place = [&](std::vector<std::uint8_t> bytes) {
-    const std::uint64_t addr = next_free;
-    next_free = align(addr + bytes.size());
-    prog.segments.push_back({addr, std::move(bytes)});
-    return addr;
-  };
-  auto reserve = [&](std::uint64_t bytes) {
-    const std::uint64_t addr = next_free;
-    next_free = align(addr + bytes);
-    return addr;
-  };
+  ImageAllocator image{prog, align(base)};
 
   // The image is built in host memory: refuse, before packing anything, what
   // the budget cannot hold (regions so far plus the layer's packing scratch).
-  std::uint64_t image = 0;
+  std::uint64_t image_total = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     layers[i].validate();  // the sizes below assume a valid layer
     const ImageBytes b = image_bytes(cfg, layers, i);
-    image += b.image;
-    if (image + b.scratch > kHostMemoryBudget)
+    image_total += b.image;
+    if (image_total + b.scratch > kHostMemoryBudget)
       throw LayerError(fmt::format("layer '{}': compiling it needs {} of host memory ({} of DRAM image{} with "
                                    "channels padded to {} lanes, plus {} of packing scratch), more than the "
                                    "host-memory budget of {}",
-                                   layers[i].name, bytes_text(image + b.scratch), bytes_text(image),
+                                   layers[i].name, bytes_text(image_total + b.scratch), bytes_text(image_total),
                                    i ? " for it and the layers before it," : "", cfg.lanes(layers[i].precision),
                                    bytes_text(b.scratch), bytes_text(kHostMemoryBudget)));
   }
@@ -306,19 +439,8 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
     Layer l = resolve_winograd(layers[i]);
     l.validate();
     const unsigned lanes = cfg.lanes(l.precision);
-    const Shape want_w{l.out_channels, l.in_channels, l.kernel_h, l.kernel_w};
-    if (operands[i].weights.shape() != want_w)
-      throw LayerError(fmt::format("layer '{}': weights have shape {}, the layer needs {}", l.name,
-                                   to_string(operands[i].weights.shape()), to_string(want_w)));
-    if (!operands[i].bias.values().empty() && operands[i].bias.shape() != Shape{l.out_channels})
-      throw LayerError(fmt::format("layer '{}': bias has shape {}, the layer needs [{}]", l.name,
-                                   to_string(operands[i].bias.shape()), l.out_channels));
-    check_range(l, operands[i].weights, "weight");
-    CompiledLayer cl;
-    cl.layer = l;
-    cl.channel_pad = lanes;
-    std::uint64_t d_input_mask = 0;
-    std::uint32_t d_input_fill = 0;
+    check_operands(l, operands[i]);
+    LayerInput in;
     if (i == 0) {
       const Shape want_x{l.in_channels, l.in_height, l.in_width};
       if (input.shape() != want_x)
@@ -327,104 +449,153 @@ Program compile_network(const AcceleratorConfig& cfg, const std::vector<Layer>& 
       check_range(l, input, "input");
       if (l.activation_format == TensorFormat::zvc) {
         const unsigned G = zvc_granule(lanes), atoms = (l.in_channels + lanes - 1) / lanes;
-        ZvcPlane z = zvc_pack(pack_feature(l, input, lanes), element_bytes(l.precision), G);
+        ZvcPlane z = zvc_pack(pack_feature_map(input, lanes, l.precision), element_bytes(l.precision), G);
         // Fill per input row and channel atom: what bounds a full-width window.
         const std::size_t per_atom = lanes / G, per_pixel = std::size_t(atoms) * per_atom;
-        d_input_fill = fill_hint(z, G, std::size_t(l.in_height) * atoms, [&](std::size_t g) {
+        in.fill = fill_hint(z, G, std::size_t(l.in_height) * atoms, [&](std::size_t g) {
           return g / (per_pixel * l.in_width) * atoms + g % per_pixel / per_atom;
         });
-        cl.input = place(std::move(z.values));
-        d_input_mask = place(std::move(z.masks));
+        in.addr = image.place(std::move(z.values));
+        in.mask = image.place(std::move(z.masks));
       } else {
-        cl.input = place(pack_feature(l, input, lanes));
+        in.addr = image.place(pack_feature_map(input, lanes, l.precision));
       }
     } else {
       const CompiledLayer& prev = prog.layers.back();
       const Layer& p = prev.layer;
       if (const std::string why = chain_error(p, l); !why.empty()) throw LayerError(why);
-      cl.input = prev.output;
+      in.addr = prev.output;
       if (l.activation_format == TensorFormat::zvc) {
         // The previous layer writes its output compressed for this one.
         CompiledLayer& p_out = prog.layers.back();
         p_out.output_mask_bytes = p_out.output_bytes / p_out.output_element_bytes / zvc_granule(lanes);
-        p_out.output_mask = place(std::vector<std::uint8_t>(p_out.output_mask_bytes, 0));  // zeroed: padded granules are never written
+        p_out.output_mask = image.place(std::vector<std::uint8_t>(p_out.output_mask_bytes, 0));  // zeroed: padded granules are never written
         descs.back().formats |= LayerDescriptor::FORMAT_OUTPUT_ZVC;
         descs.back().output_mask_addr = p_out.output_mask;
-        d_input_mask = p_out.output_mask;
+        in.mask = p_out.output_mask;
       }
     }
-    std::vector<std::uint8_t> winograd_weights;
-    if (l.uses_winograd()) {
-      // Pre-transformed on the host, as NVDLA's compiler does; the shift sets nvdla's output scale.
-      const auto u = golden::winograd_weights(operands[i].weights, l.precision, golden::WinogradMode(l.winograd));
-      l.winograd_weight_shift = u.weight_shift;
-      winograd_weights = pack_winograd_weights(l, cfg, u.u);
-      cl.layer = l;
+    std::uint64_t residual = 0;
+    if (l.residual) {
+      // A dense feature map [P][Q][Kp] of the layer's precision, as a post-processed output is laid out.
+      check_range(l, operands[i].residual, "residual");
+      residual = image.place(pack_feature_map(operands[i].residual, lanes, l.precision));
     }
-    LayerDescriptor d = LayerDescriptor::from_layer(l);
-    d.input_mask_addr = d_input_mask;
-    d.input_fill = d_input_fill;
-    if (l.uses_winograd()) {
-      cl.weights = place(std::move(winograd_weights));
-    } else if (l.weight_format == TensorFormat::sparse_2_4) {
-      try {
-        golden::check_2_4(operands[i].weights);
-      } catch (const golden::FormatError& e) {
-        throw LayerError(fmt::format("layer '{}': weight_format is 2:4 but {} (prune them with --prune 2:4)", l.name,
-                                     e.what()));
-      }
-      auto [values, meta] = pack_weights_2_4(l, cfg, operands[i].weights);
-      cl.weights = place(std::move(values));
-      d.weight_meta_addr = place(std::move(meta));
-    } else if (l.weight_format == TensorFormat::zvc) {
-      const unsigned G = zvc_granule(lanes), atoms = (l.in_channels + lanes - 1) / lanes;
-      ZvcPlane z = zvc_pack(pack_weights(l, cfg, operands[i].weights), element_bytes(l.precision), G);
-      // Fill per chunk (group, channel atom): what a step loads at once.
-      const std::size_t rs = std::size_t(l.kernel_h) * l.kernel_w, per_col = lanes / G;
-      const std::size_t groups = (l.out_channels + cfg.atomic_k - 1) / cfg.atomic_k;
-      d.weight_fill = fill_hint(z, G, groups * atoms, [&](std::size_t g) {
-        const std::size_t col = g / per_col, group_cols = std::size_t(cfg.atomic_k) * atoms * rs;
-        const std::size_t kg = col / group_cols, cols = std::min<std::size_t>(cfg.atomic_k, l.out_channels - kg * cfg.atomic_k);
-        return kg * atoms + (col - kg * group_cols) / (rs * cols);
-      });
-      cl.weights = place(std::move(z.values));
-      d.weight_meta_addr = place(std::move(z.masks));
-    } else {
-      cl.weights = place(pack_weights(l, cfg, operands[i].weights));
-    }
-    cl.output_element_bytes = l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision);
-    cl.output_bytes = std::uint64_t(l.out_height()) * l.out_width() * round_up(l.out_channels, lanes) *
-                      cl.output_element_bytes;
-    // Outputs start zeroed so padded channels read as zeros in the next layer.
-    cl.output = place(std::vector<std::uint8_t>(cl.output_bytes, 0));
-
-    d.input_addr = cl.input;
-    d.weight_addr = cl.weights;
-    d.output_addr = cl.output;
-    if (l.post.enabled) {
-      std::vector<std::int32_t> mult(l.out_channels), bias(l.out_channels, 0);
-      std::vector<std::uint8_t> shift(l.out_channels);
-      for (unsigned k = 0; k < l.out_channels; ++k) {
-        mult[k] = l.post.multiplier_for(k);
-        shift[k] = std::uint8_t(l.post.shift_for(k));
-        if (!operands[i].bias.values().empty()) bias[k] = operands[i].bias.data()[k];
-      }
-      d.bias_addr = place(pack_words(bias));
-      d.multiplier_addr = place(pack_words(mult));
-      d.shift_addr = place(std::move(shift));
-    }
-    cl.descriptor = reserve(LayerDescriptor::BYTES);
+    auto [cl, d] = compile_layer(cfg, l, operands[i], in, 0, residual, image);
     descs.push_back(d);
     prog.layers.push_back(cl);
   }
-  for (std::size_t i = 0; i < descs.size(); ++i) {
-    descs[i].next = i + 1 < descs.size() ? prog.layers[i + 1].descriptor : 0;
-    const auto bytes = descs[i].encode();
-    prog.segments.push_back({prog.layers[i].descriptor, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
-  }
+  place_descriptors(prog, descs, {0});
   prog.entry = prog.layers.front().descriptor;
-  prog.end = next_free;
+  prog.end = image.next_free;
   return prog;
+}
+
+GraphProgram compile_graph(const AcceleratorConfig& cfg, const std::vector<GraphTensor>& tensors,
+                           const std::vector<GraphLayer>& layers, const std::vector<LayerOperands>& operands,
+                           const std::vector<std::size_t>& run_first, std::uint64_t base) {
+  if (layers.empty()) throw LayerError("no layers to compile");
+  if (operands.size() != layers.size())
+    throw LayerError(fmt::format("{} layers but {} operand sets", layers.size(), operands.size()));
+  if (run_first.empty() || run_first[0] != 0 || !std::is_sorted(run_first.begin(), run_first.end()) ||
+      run_first.back() >= layers.size() || std::adjacent_find(run_first.begin(), run_first.end()) != run_first.end())
+    throw LayerError("the runs of a graph must start at layer 0 and at increasing layers");
+  const Precision p = layers.front().layer.precision;
+  const unsigned lanes = cfg.lanes(p);
+  GraphProgram g;
+  Program& prog = g.image;
+  ImageAllocator image{prog, align(base)};
+  // Every tensor in its own dense region, budget first.
+  std::uint64_t bytes = 0;
+  for (const GraphTensor& t : tensors) {
+    g.tensor_bytes.push_back(std::uint64_t(t.height) * t.width * round_up(t.channels, lanes) * element_bytes(p));
+    bytes += align(g.tensor_bytes.back());
+  }
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    layers[i].layer.validate();
+    bytes += image_bytes(cfg, {layers[i].layer}, 0).image;
+  }
+  if (bytes > kHostMemoryBudget)
+    throw LayerError(fmt::format("the graph needs {} of DRAM image (channels padded to {} lanes), more than the "
+                                 "host-memory budget of {}",
+                                 bytes_text(bytes), lanes, bytes_text(kHostMemoryBudget)));
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    const GraphTensor& gt = tensors[t];
+    if (gt.values) {
+      if (gt.values->shape() != Shape{gt.channels, gt.height, gt.width})
+        throw LayerError(fmt::format("graph tensor {}: values have shape {}, the tensor is [{}, {}, {}]", t,
+                                     to_string(gt.values->shape()), gt.channels, gt.height, gt.width));
+      Layer range;
+      range.name = fmt::format("graph tensor {}", t);
+      range.precision = p;
+      check_range(range, *gt.values, "input");
+      g.tensor_addr.push_back(image.place(pack_feature_map(*gt.values, lanes, p)));
+    } else {
+      g.tensor_addr.push_back(image.place(std::vector<std::uint8_t>(g.tensor_bytes[t], 0)));
+    }
+  }
+  std::vector<LayerDescriptor> descs;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const GraphLayer& gl = layers[i];
+    const Layer l = resolve_winograd(gl.layer);
+    l.validate();
+    if (l.precision != p)
+      throw LayerError(fmt::format("layer '{}' is {}, the graph is {}", l.name, to_string(l.precision), to_string(p)));
+    if (!l.activation_output())
+      throw LayerError(fmt::format("layer '{}' writes raw sums: a graph's layers are post-processed", l.name));
+    if (l.activation_format != TensorFormat::dense)
+      throw LayerError(fmt::format("layer '{}': a graph's tensors are dense", l.name));
+    auto tensor = [&](std::size_t t, const char* what, unsigned c, unsigned h, unsigned w) {
+      if (t >= tensors.size())
+        throw LayerError(fmt::format("layer '{}': its {} is tensor {}, the graph has {}", l.name, what, t, tensors.size()));
+      const GraphTensor& gt = tensors[t];
+      if (gt.channels != c || gt.height != h || gt.width != w)
+        throw LayerError(fmt::format("layer '{}': its {} needs [{}, {}, {}], tensor {} is [{}, {}, {}]", l.name, what, c,
+                                     h, w, t, gt.channels, gt.height, gt.width));
+      return g.tensor_addr[t];
+    };
+    check_operands(l, operands[i]);
+    LayerInput in;
+    in.addr = tensor(gl.input, "input", l.in_channels, l.in_height, l.in_width);
+    const std::uint64_t out = tensor(gl.output, "output", l.out_channels, l.out_height(), l.out_width());
+    std::uint64_t residual = 0;
+    if (l.residual) residual = tensor(gl.residual, "residual", l.out_channels, l.out_height(), l.out_width());
+    LayerOperands ops;  // the residual lives in the graph's tensors
+    ops.weights = operands[i].weights;
+    ops.bias = operands[i].bias;
+    auto [cl, d] = compile_layer(cfg, l, ops, in, out, residual, image);
+    descs.push_back(d);
+    prog.layers.push_back(cl);
+  }
+  place_descriptors(prog, descs, run_first);
+  g.first = run_first;
+  for (std::size_t f : run_first) g.entries.push_back(prog.layers[f].descriptor);
+  prog.entry = g.entries.front();
+  prog.end = image.next_free;
+  return g;
+}
+
+std::vector<std::uint8_t> pack_feature_map(const Tensor<std::int16_t>& x, unsigned lanes, Precision p) {
+  const std::size_t C = x.dim(0), H = x.dim(1), W = x.dim(2), cp = round_up(unsigned(C), lanes);
+  const unsigned eb = element_bytes(p);
+  std::vector<std::uint8_t> out(H * W * cp * eb, 0);
+  const std::int16_t* src = x.data();
+  for (std::size_t c = 0; c < C; ++c)
+    for (std::size_t i = 0; i < H * W; ++i) put(&out[(i * cp + c) * eb], src[c * H * W + i], eb);
+  return out;
+}
+
+Tensor<std::int16_t> unpack_feature_map(const std::vector<std::uint8_t>& bytes, unsigned channels, unsigned height,
+                                        unsigned width, unsigned lanes, Precision p) {
+  const std::size_t pixels = std::size_t(height) * width, cp = round_up(channels, lanes);
+  const unsigned eb = element_bytes(p);
+  if (bytes.size() < pixels * cp * eb)
+    throw LayerError(fmt::format("feature map [{}, {}, {}]: {} bytes, expected {}", channels, height, width,
+                                 bytes.size(), pixels * cp * eb));
+  Tensor<std::int16_t> x({channels, height, width});
+  for (std::size_t c = 0; c < channels; ++c)
+    for (std::size_t i = 0; i < pixels; ++i) x.data()[c * pixels + i] = get(&bytes[(i * cp + c) * eb], eb);
+  return x;
 }
 
 Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<std::uint8_t>& bytes,

@@ -25,6 +25,31 @@ std::vector<unsigned> halvings(unsigned n) {
 
 }  // namespace
 
+unsigned ChannelSpan::needed_first(unsigned kg) const {
+  return channel_lo(kg * atomic_k_) / unit_lanes;
+}
+
+unsigned ChannelSpan::needed_end(unsigned kg) const {
+  const unsigned last = std::min(out_channels_, (kg + 1) * atomic_k_) - 1;  // the group's last column
+  return ceil_div(channel_hi(last), unit_lanes);
+}
+
+ChannelSpan channel_span(const Layer& l, const AcceleratorConfig& cfg) {
+  ChannelSpan cs;
+  const unsigned lanes = cfg.lanes(l.precision), unit_atoms = l.weight_format == TensorFormat::sparse_2_4 ? 2 : 1;
+  cs.unit_lanes = lanes * unit_atoms;
+  cs.units = ceil_div(ceil_div(l.in_channels, lanes), unit_atoms);
+  cs.atomic_k_ = cfg.atomic_k;
+  cs.out_channels_ = l.out_channels;
+  cs.group_in_ = l.group_channels();
+  cs.group_out_ = l.groups > 1 ? l.out_channels / l.groups : l.out_channels;
+  cs.span = l.groups > 1 ? 0 : cs.units;
+  if (l.groups > 1)
+    for (unsigned kg = 0, n = ceil_div(l.out_channels, cfg.atomic_k); kg < n; ++kg)
+      cs.span = std::max(cs.span, cs.needed_end(kg) - cs.needed_first(kg));
+  return cs;
+}
+
 TileStep TilePlan::step(std::size_t i) const {
   const Layer& l = layer_;
   const unsigned ic = unsigned(i % cblocks_), iq = unsigned(i / cblocks_ % pcols_);
@@ -32,8 +57,10 @@ TileStep TilePlan::step(std::size_t i) const {
   TileStep s{};
   s.kg0 = ik * kgroups_per_block;
   s.kg1 = std::min(kgroups, s.kg0 + kgroups_per_block);
-  s.u0 = ic * units_per_block;
-  s.u1 = std::min(units, s.u0 + units_per_block);
+  // Grouped layers: one output-channel group per step, its units from first_unit (dense: 0).
+  const unsigned first_unit = channels.first_unit(s.kg0), end_unit = first_unit + channels.span;
+  s.u0 = first_unit + ic * units_per_block;
+  s.u1 = std::min(end_unit, s.u0 + units_per_block);
   s.p0 = ip * rows_per_tile;
   s.p1 = std::min(l.out_height(), s.p0 + rows_per_tile);
   s.q0 = iq * cols_per_tile;
@@ -44,14 +71,17 @@ TileStep TilePlan::step(std::size_t i) const {
   s.w0 = unsigned(std::max(0L, long(s.q0) * l.stride_w - long(l.pad.left)));
   s.w1 = unsigned(std::min(long(l.in_width), long(s.q1 - 1) * l.stride_w - long(l.pad.left) + long(l.kernel_w)));
   s.first_c = ic == 0;
-  s.last_c = s.u1 == units;
+  s.last_c = s.u1 == end_unit;
   return s;
 }
 
 std::string TilePlan::summary() const {
-  return fmt::format("{} steps: {} of {} output-channel groups, {} of {} channel units, {}x{} output pixels per step",
-                     step_count(), kgroups_per_block, kgroups, units_per_block, units, rows_per_tile,
-                     cols_per_tile);
+  const std::string unit_text =
+      channels.span == units ? fmt::format("{} of {} channel units", units_per_block, units)
+                             : fmt::format("{} of the {} channel units (of {}) each output-channel group reads",
+                                           units_per_block, channels.span, units);
+  return fmt::format("{} steps: {} of {} output-channel groups, {}, {}x{} output pixels per step", step_count(),
+                     kgroups_per_block, kgroups, unit_text, rows_per_tile, cols_per_tile);
 }
 
 TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_fill, double weight_fill) {
@@ -66,6 +96,8 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
   const bool sparse = l.weight_format == TensorFormat::sparse_2_4;
   plan.unit_atoms = sparse ? 2 : 1;
   plan.units = ceil_div(plan.in_atoms, plan.unit_atoms);
+  plan.channels = channel_span(l, cfg);
+  const unsigned span = plan.channels.span;
   plan.meta_col_bytes = sparse ? (plan.lanes + 3) / 4 : 0;
   plan.granule = zvc_granule(plan.lanes);
   plan.mask_bytes = plan.lanes / plan.granule;
@@ -98,13 +130,15 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
   // bytes: weights are fetched once per spatial tile, inputs once per
   // output-channel block.
   double best = std::numeric_limits<double>::infinity();
-  for (unsigned cb : halvings(plan.units))
-    for (unsigned kb : halvings(plan.kgroups)) {
+  // A grouped layer's output-channel groups read different channel units: one per step.
+  const std::vector<unsigned> kblocks = l.groups > 1 ? std::vector<unsigned>{1} : halvings(plan.kgroups);
+  for (unsigned cb : halvings(span))
+    for (unsigned kb : kblocks) {
       const std::size_t w = weight_bytes(kb, cb);
       if (w >= plan.slot_bytes) continue;
       const std::size_t room = plan.slot_bytes - w;
       // Sums stay in the accumulator across channel blocks for the whole output-channel block.
-      const std::size_t groups_resident = cb < plan.units ? kb : 1;
+      const std::size_t groups_resident = cb < span ? kb : 1;
       const std::size_t pixel_cap = acc_capacity / (groups_resident * cfg.atomic_k);
       if (pixel_cap == 0) continue;
       unsigned rows = 0, cols = Q;
@@ -118,8 +152,8 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
         if (cols == 0) continue;
       }
       const double spatial_tiles = double(ceil_div(P, rows)) * ceil_div(Q, cols);
-      const double traffic = double(weight_bytes(plan.kgroups, plan.units)) * spatial_tiles +
-                             double(window_bytes(rows, cols, plan.units)) * spatial_tiles * ceil_div(plan.kgroups, kb);
+      const double traffic = double(weight_bytes(plan.kgroups, span)) * spatial_tiles +
+                             double(window_bytes(rows, cols, span)) * spatial_tiles * ceil_div(plan.kgroups, kb);
       if (traffic < best) {
         best = traffic;
         plan.kgroups_per_block = kb;
@@ -139,7 +173,7 @@ TilePlan plan_tiles(const Layer& l, const AcceleratorConfig& cfg, double input_f
   plan.kblocks_ = ceil_div(plan.kgroups, plan.kgroups_per_block);
   plan.prows_ = ceil_div(P, plan.rows_per_tile);
   plan.pcols_ = ceil_div(Q, plan.cols_per_tile);
-  plan.cblocks_ = ceil_div(plan.units, plan.units_per_block);
+  plan.cblocks_ = ceil_div(span, plan.units_per_block);
   return plan;
 }
 

@@ -11,12 +11,16 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
       dma_("dma", cfg),
       buffer_("unified_buffer", cfg),
       pipeline_("conv", cfg),
+      pool_("pooling_unit", cfg),
       controller_("controller", cfg, [this] { return activity(); }) {
   csb_tsock.bind(controller_.csb_tsock);
   dma_.mem_isock.bind(mem_isock);
   controller_.irq.bind(irq);
   controller_.dma_isock.bind(dma_.ctrl_tsock);
   controller_.conv_isock.bind(pipeline_.job_tsock);
+  controller_.pool_isock.bind(pool_.job_tsock);
+  pool_.dma_isock.bind(dma_.pool_tsock);
+  pipeline_.post_dma().bind(dma_.post_tsock);
   pipeline_.loader_dma().bind(dma_.load_tsock);
   pipeline_.writer_dma().bind(dma_.write_tsock);
   pipeline_.buffer_write().bind(buffer_.write_tsock);
@@ -33,6 +37,8 @@ Activity Accelerator::activity() const {
   a["dram"] = dma_.activity();  // bytes the DMA moved to and from memory
   a["unified_buffer"] = buffer_.activity();
   pipeline_.activity(a);
+  // The pooling unit appears once it has worked, so reports of convolutions alone stay as they were.
+  if (Counters c = pool_.activity(); c.at("atoms_read")) a["pooling"] = std::move(c);
   return a;
 }
 

@@ -23,6 +23,7 @@
 #include "conv_pipeline.hpp"
 #include "dma.hpp"
 #include "mac_array_model.hpp"
+#include "pooling_unit.hpp"
 #include "unified_buffer.hpp"
 
 namespace sdla {
@@ -44,6 +45,8 @@ class Accelerator : public sc_core::sc_module {
   /// Every unit's counters: component -> action -> count.
   Activity activity() const;
   const std::vector<LayerRecord>& layer_records() const { return controller_.layer_records(); }
+  /// See Controller::on_layer_done.
+  void on_layer_done(std::function<void(std::size_t, const LayerRecord&)> f) { controller_.on_layer_done(std::move(f)); }
   const std::string& error_message() const { return controller_.error_message(); }
 
  private:
@@ -51,6 +54,7 @@ class Accelerator : public sc_core::sc_module {
   Dma dma_;
   UnifiedBuffer buffer_;
   ConvPipeline pipeline_;
+  PoolingUnit pool_;
   Controller controller_;
   std::unique_ptr<MacArrayModel> mac_model_;
 };

@@ -6,6 +6,7 @@
 
 #include "dma.hpp"
 #include "feeder.hpp"
+#include "sdla/log.hpp"
 #include "sdla/tile_plan.hpp"
 
 namespace sdla {
@@ -17,6 +18,17 @@ struct RunError : std::runtime_error {
   regs::ErrorCode code;
 };
 
+/// A layer as the log shows it: "conv2d int8 128,28x28->128,28x28 k3x3 s1x1", formats and Winograd when used.
+std::string describe(const Layer& l) {
+  std::string s = fmt::format("{} {} {},{}x{}->{},{}x{} k{}x{} s{}x{}", to_string(l.op), to_string(l.precision),
+                              l.in_channels, l.in_height, l.in_width, l.out_channels, l.out_height(), l.out_width(),
+                              l.kernel_h, l.kernel_w, l.stride_h, l.stride_w);
+  if (l.weight_format != TensorFormat::dense) s += fmt::format(" weights {}", to_string(l.weight_format));
+  if (l.activation_format != TensorFormat::dense) s += fmt::format(" activations {}", to_string(l.activation_format));
+  if (l.uses_winograd()) s += fmt::format(" winograd {}", to_string(l.winograd));
+  return s;
+}
+
 }  // namespace
 
 Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg,
@@ -26,6 +38,7 @@ Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorCon
       irq("irq"),
       dma_isock("dma_isock"),
       conv_isock("conv_isock"),
+      pool_isock("pool_isock"),
       cfg_(cfg),
       snapshot_(std::move(snapshot)),
       cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
@@ -121,6 +134,7 @@ void Controller::run() {
     error_layer_ = layers_done_ = 0;
     error_message_.clear();
     records_.clear();
+    log_info(*this, log_id::controller, kLogLayer, "run start: descriptor chain at {:#x}", desc_ptr_);
     try {
       run_chain();
       status_ = regs::STATUS_DONE;
@@ -148,6 +162,11 @@ void Controller::run() {
       irq_status_ |= regs::IRQ_ERROR;
     }
     cycles_ = std::uint64_t((sc_core::sc_time_stamp() - t0) / cycle_);
+    if (error_ != regs::ErrorCode::none)
+      log_info(*this, log_id::controller, kLogLayer, "run error in layer {} after {} cycles: {}: {}", error_layer_,
+               cycles_, to_string(error_), error_message_);
+    else
+      log_info(*this, log_id::controller, kLogLayer, "run done: {} layer(s), {} cycles", layers_done_, cycles_);
     update_irq();
   }
 }
@@ -165,6 +184,7 @@ void Controller::run_chain() {
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     read(addr, bytes, sizeof bytes);
     ++counters_["descriptors"];
+    log_info(*this, log_id::controller, kLogStep, "descriptor {} fetched from {:#x}", index, addr);
     const LayerDescriptor d = LayerDescriptor::decode(bytes);
     if (d.magic != LayerDescriptor::MAGIC)
       throw RunError(regs::ErrorCode::bad_descriptor,
@@ -182,16 +202,27 @@ void Controller::run_chain() {
     job.layer = layer;
     job.desc = d;
     load_post_parameters(job.layer, d, job.bias);
+    log_info(*this, log_id::controller, kLogLayer, "layer {} start: {}", index, describe(job.layer));
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    conv_isock->b_transport(job, delay);
+    if (layer.op == Op::pool) {
+      PoolJob pool;
+      pool.layer = job.layer;
+      pool.desc = d;
+      pool_isock->b_transport(pool, delay);
+      job.tiling = pool.tiling;  // the pooling unit does not use the unified buffer: buffer_peak_bytes stays 0
+    } else {
+      conv_isock->b_transport(job, delay);
+    }
     LayerRecord rec;
     rec.layer = job.layer;
     rec.cycles = std::uint64_t((sc_core::sc_time_stamp() - start) / cycle_);
     rec.activity = difference(snapshot_(), before);
     rec.tiling = job.tiling;
     rec.buffer_peak_bytes = job.buffer_peak_bytes;
+    log_info(*this, log_id::controller, kLogLayer, "layer {} end: {} cycles, {}", index, rec.cycles, rec.tiling);
     records_.push_back(std::move(rec));
     ++layers_done_;
+    if (layer_done_) layer_done_(index, records_.back());
     addr = d.next;
   }
 }
@@ -205,18 +236,21 @@ void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
   const std::uint64_t pixels_in = std::uint64_t(l.in_height) * l.in_width;
   const std::uint64_t pixels_out = std::uint64_t(l.out_height()) * l.out_width();
   const std::uint64_t out_atoms = (l.out_channels + lanes - 1) / lanes;
-  const std::uint64_t out_element = l.post.enabled ? element_bytes(l.precision) : accumulator_bytes(l.precision);
+  const std::uint64_t out_element = output_element_bytes(l);
   const std::uint64_t K = l.out_channels, mask_bytes = lanes / zvc_granule(unsigned(lanes));
+  // Weight block columns: per output channel, the channel units its group
+  // visits (a grouped layer's span; every unit for groups 1) times positions.
+  const std::uint64_t columns = l.op == Op::pool ? 0 : K * channel_span(l, cfg_).span * rs;  // pool: no weights
   // 2:4 metadata: a nibble per pair of kept weights, per block of two atoms; ZVC: the weight masks.
-  const std::uint64_t weight_meta = l.weight_format == TensorFormat::sparse_2_4 ? K * ((atoms + 1) / 2) * rs * ((lanes + 3) / 4)
-                                    : l.weight_format == TensorFormat::zvc     ? K * atoms * rs * mask_bytes
+  const std::uint64_t weight_meta = l.weight_format == TensorFormat::sparse_2_4 ? columns * ((lanes + 3) / 4)
+                                    : l.weight_format == TensorFormat::zvc     ? columns * mask_bytes
                                                                                 : 0;
   const struct {
     const char* what;
     std::uint64_t addr, bytes;
   } regions[] = {
       {"input", d.input_addr, pixels_in * atoms * atom},
-      {"weights", d.weight_addr, std::uint64_t(l.out_channels) * atoms * rs * atom},
+      {"weights", d.weight_addr, columns * atom},
       {"output", d.output_addr, pixels_out * out_atoms * lanes * out_element},
       {"bias", d.bias_addr, K * 4},
       {"multipliers", d.multiplier_addr, K * 4},
@@ -224,6 +258,7 @@ void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
       {"input mask", d.input_mask_addr, d.input_zvc() ? pixels_in * atoms * mask_bytes : 0},
       {"weight metadata", d.weight_meta_addr, weight_meta},
       {"output mask", d.output_mask_addr, d.output_zvc() ? pixels_out * out_atoms * mask_bytes : 0},
+      {"residual", d.residual_addr, d.residual_addr ? pixels_out * out_atoms * lanes * element_bytes(l.precision) : 0},
   };
   for (const auto& r : regions)
     if (r.addr > ~std::uint64_t(0) - r.bytes)

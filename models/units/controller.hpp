@@ -2,7 +2,8 @@
 /// The controller: CSB register file, descriptor-chain walker, status,
 /// error reporting and interrupt. A START walks the chain from DESC_PTR:
 /// fetch a descriptor through the DMA, check it, load the post-processing
-/// parameters, run the layer on the convolution pipeline, follow `next`. Any failure
+/// parameters, run the layer on the convolution pipeline (conv2d, fc) or the
+/// pooling unit (pool), follow `next`. Any failure
 /// ends the run with STATUS.ERROR, an ErrorCode and the ERROR interrupt.
 #pragma once
 
@@ -20,6 +21,7 @@
 #include "sdla/conv_job.hpp"
 #include "sdla/dma_transfer.hpp"
 #include "sdla/lt_socket.hpp"
+#include "sdla/pool_job.hpp"
 #include "sdla/regs.hpp"
 
 namespace sdla {
@@ -39,11 +41,15 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_out<bool> irq;
   LtInitiatorSocket<DmaTransfer> dma_isock;  ///< descriptor and parameter fetches
   LtInitiatorSocket<ConvJob> conv_isock;     ///< the convolution pipeline
+  LtInitiatorSocket<PoolJob> pool_isock;     ///< the pooling unit
 
   /// `snapshot` returns the accelerator's activity so far (for per-layer figures).
   Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, std::function<Activity()> snapshot);
 
   const std::vector<LayerRecord>& layer_records() const { return records_; }
+  /// Called (on the controller's thread) as each layer of a run completes,
+  /// with its index in the run and its record: progress for a host, a trace.
+  void on_layer_done(std::function<void(std::size_t, const LayerRecord&)> f) { layer_done_ = std::move(f); }
   /// Human-readable cause of the last error ("" when none).
   const std::string& error_message() const { return error_message_; }
   /// Counters: "descriptors" fetched.
@@ -75,6 +81,7 @@ class Controller : public sc_core::sc_module {
   std::uint64_t desc_ptr_ = 0, cycles_ = 0;
   std::string error_message_;
   std::vector<LayerRecord> records_;
+  std::function<void(std::size_t, const LayerRecord&)> layer_done_;
   Counters counters_;
 };
 

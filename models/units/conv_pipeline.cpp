@@ -45,14 +45,14 @@ void ConvPipeline::run(ConvJob& job, sc_core::sc_time& delay) {
 
   auto fill = [](std::uint32_t q16) { return q16 == 0 ? 1.0 : double(q16) / 65536.0; };
   const TilePlan plan = plan_tiles(layer, cfg_, fill(job.desc.input_fill), fill(job.desc.weight_fill));
-  const bool split_c = plan.units_per_block < plan.units;
+  const bool split_c = plan.split_c();
   const unsigned groups = split_c ? plan.kgroups_per_block : 1;
   const unsigned tiles = unsigned(TilePlan::tiles(plan.rows_per_tile, plan.cols_per_tile));
   // Winograd: the accumulator holds one component's products per tile, the output transform the outputs.
   accumulator_.shape(groups, plan.winograd == Winograd::off ? plan.rows_per_tile * plan.cols_per_tile : tiles,
                      layer.precision);
   output_transform_.configure(layer, groups, tiles);
-  post_.configure(layer, job.bias);
+  post_.configure(layer, job.bias, job.desc.residual_addr, cfg_.lanes(layer.precision));
   writer_.configure(layer, job.desc);
   job.tiling = plan.summary();
   const std::uint64_t loads = loader_.start(layer, job.desc, plan);

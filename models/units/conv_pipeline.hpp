@@ -7,7 +7,7 @@
 ///       |                 |--passes--> winograd input transform ==> MAC array (external)
 ///       |                 '--psums--> accumulator --> winograd output transform
 ///       |                                    --> post-processor --> output writer
-///       '--(DMA, buffer writes)                                          '--(DMA)
+///       '--(DMA, buffer writes)                    '--(DMA: residual)    '--(DMA)
 ///
 /// A ConvJob on job_tsock runs one layer: the pipeline programs each unit's
 /// configuration (as the controller would over CSB), starts the loader and
@@ -40,6 +40,8 @@ class ConvPipeline : public sc_core::sc_module {
   // Ports to the accelerator's shared units.
   LtInitiatorSocket<DmaTransfer>& loader_dma() { return loader_.dma_isock; }
   LtInitiatorSocket<DmaTransfer>& writer_dma() { return writer_.dma_isock; }
+  /// The post-processor's residual reads (its own read DMA, as NVDLA's SDP).
+  LtInitiatorSocket<DmaTransfer>& post_dma() { return post_.dma_isock; }
   tlm_utils::simple_initiator_socket<Loader>& buffer_write() { return loader_.buf_isock; }
   LtInitiatorSocket<BufferRead>& buffer_read() { return decompressor_.buf_isock; }
   MacArrayInitiatorSocket& mac_isock() { return input_transform_.mac_isock; }

@@ -4,16 +4,23 @@
 
 #include <fmt/format.h>
 
+#include "sdla/log.hpp"
+
 namespace sdla {
+namespace {
+const char* const kStreamNames[kStreams] = {"input", "weight", "output", "param", "residual"};  // per Stream
+}  // namespace
 
 Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
     : sc_module(name),
       load_tsock("load_tsock"),
       write_tsock("write_tsock"),
       ctrl_tsock("ctrl_tsock"),
+      pool_tsock("pool_tsock"),
+      post_tsock("post_tsock"),
       mem_isock("mem_isock"),
       cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
-  for (auto* port : {&load_tsock, &write_tsock, &ctrl_tsock})
+  for (auto* port : {&load_tsock, &write_tsock, &ctrl_tsock, &pool_tsock, &post_tsock})
     port->on_transport([this](DmaTransfer& t, sc_core::sc_time& d) { transport(t, d); });
 }
 
@@ -32,8 +39,11 @@ bool Dma::transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std
   mem_isock->b_transport(gp, delay);
   if (gp.is_response_error()) {
     t.ok = false;
-    t.error = fmt::format("{}: {} of {} bytes at DRAM address {:#x} failed: {}", name(),
-                          cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, dram, gp.get_response_string());
+    const std::string what = fmt::format("{} of {} bytes at DRAM address {:#x} failed: {}",
+                                         cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, dram,
+                                         gp.get_response_string());
+    t.error = fmt::format("{}: {}", name(), what);
+    log_info(*this, log_id::dma, kLogLayer, "error: {} ({} data)", what, kStreamNames[int(t.tensor)]);
     return false;
   }
   (cmd == tlm::TLM_READ_COMMAND ? read_bytes_ : write_bytes_) += len;
@@ -48,6 +58,8 @@ void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay) {
   dense_[int(t.tensor)] += t.dense_bytes;
   auto& runs = t.runs;
   if (t.dir == DmaTransfer::Dir::write) {
+    log_info(*this, log_id::dma, kLogTransfer, "write {}: {} bytes at {:#x}", kStreamNames[int(t.tensor)],
+             t.data.size(), runs.empty() ? 0 : runs[0].dram);
     sc_core::sc_time done = delay;
     if (!runs.empty()) transfer(t, tlm::TLM_WRITE_COMMAND, runs[0].dram, t.data.data(), t.data.size(), delay, done, false);
     delay = done;
@@ -64,6 +76,8 @@ void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay) {
     bytes += runs[i].len;
   }
   runs.resize(n);
+  log_info(*this, log_id::dma, kLogTransfer, "read {}: {} bytes in {} run(s) from {:#x}", kStreamNames[int(t.tensor)],
+           bytes, n, n ? runs[0].dram : 0);
   t.data.resize(bytes);
   sc_core::sc_time done = delay, issue = delay;
   std::size_t at = 0;
@@ -78,10 +92,11 @@ void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay) {
 
 Counters Dma::activity() const {
   Counters c{{"read_bytes", read_bytes_}, {"write_bytes", write_bytes_}, {"requests", requests_}};
-  const char* const names[] = {"input", "weight", "output", "param"};
-  for (int t = 0; t < 4; ++t) {
-    c[std::string(names[t]) + "_bytes"] = moved_[t];
-    c[std::string(names[t]) + "_dense_bytes"] = dense_[t];
+  for (int t = 0; t < kStreams; ++t) {
+    // Residual traffic appears once there has been some: reports of layers without it stay as they were.
+    if (t == int(Stream::residual) && !moved_[t] && !dense_[t]) continue;
+    c[std::string(kStreamNames[t]) + "_bytes"] = moved_[t];
+    c[std::string(kStreamNames[t]) + "_dense_bytes"] = dense_[t];
   }
   return c;
 }

@@ -1,7 +1,8 @@
 /// \file
 /// The DMA engine (NVDLA's MCIF): the accelerator's only memory master. Its
-/// clients — the loader, the output writer and the controller — each have a
-/// port of their own (sdla/dma_transfer.hpp); it turns their transfers into
+/// clients — the loader, the output writer, the controller, the pooling unit
+/// and the post-processor's residual reads — each have a port of their own
+/// (sdla/dma_transfer.hpp); it turns their transfers into
 /// TLM-2.0 LT b_transport calls on the memory initiator socket. Requests of
 /// one transfer issue one per cycle and are pipelined; an error response from
 /// memory comes back as DmaTransfer::ok = false, naming the address.
@@ -31,13 +32,15 @@ class Dma : public sc_core::sc_module {
   LtTargetSocket<DmaTransfer> load_tsock;   ///< the loader: feature data and weights into the buffer
   LtTargetSocket<DmaTransfer> write_tsock;  ///< the output writer
   LtTargetSocket<DmaTransfer> ctrl_tsock;   ///< the controller: descriptors and parameters
+  LtTargetSocket<DmaTransfer> pool_tsock;   ///< the pooling unit: its input rows and output rows
+  LtTargetSocket<DmaTransfer> post_tsock;   ///< the post-processor: residual tensors (NVDLA SDP's read DMA)
   tlm_utils::simple_initiator_socket<Dma> mem_isock;
 
   Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
 
   /// Counters: "read_bytes", "write_bytes", "requests", and per tensor
-  /// (input, weight, output, param) "<tensor>_bytes" moved and
-  /// "<tensor>_dense_bytes" they stand for.
+  /// (input, weight, output, param; residual once one has moved)
+  /// "<tensor>_bytes" moved and "<tensor>_dense_bytes" they stand for.
   Counters activity() const;
 
  private:
@@ -47,7 +50,7 @@ class Dma : public sc_core::sc_module {
                 sc_core::sc_time issue, sc_core::sc_time& done, bool gather);
   sc_core::sc_time cycle_;
   std::uint64_t read_bytes_ = 0, write_bytes_ = 0, requests_ = 0;
-  std::uint64_t moved_[4] = {}, dense_[4] = {};  // per Stream
+  std::uint64_t moved_[kStreams] = {}, dense_[kStreams] = {};  // per Stream
 };
 
 }  // namespace sdla

@@ -64,7 +64,7 @@ void Feeder::run_layer(const Layer& layer, const TilePlan& plan, std::uint64_t j
 
 void Feeder::compute_step(const SlotLoad& ld, sc_core::sc_time& local) {
   const TileStep& s = ld.step;
-  const bool split_c = plan_.units_per_block < plan_.units;
+  const bool split_c = plan_.split_c();
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
     const unsigned group = split_c ? kg - s.kg0 : 0;
     if (s.first_c) {

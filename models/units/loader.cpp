@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "dma.hpp"
+#include "sdla/log.hpp"
 #include "sdla/tile_plan.hpp"
 
 namespace sdla {
@@ -60,6 +61,11 @@ void Loader::run() {
       const bool other_held = i >= 1 && released->num_available() == 0;
       peak_ = std::max(peak_, ld.layout.used + (other_held ? last_used_ : 0));
       last_used_ = ld.layout.used;
+      log_info(*this, log_id::loader, kLogStep,
+               "{} step {}/{}: output channel groups [{}, {}), channel units [{}, {}), output pixels [{}, {}) x [{}, "
+               "{}), {} bytes in slot {}, issued over {:g} ns",
+               layer_.name, i + 1, plan_.step_count(), ld.step.kg0, ld.step.kg1, ld.step.u0, ld.step.u1, ld.step.p0,
+               ld.step.p1, ld.step.q0, ld.step.q1, ld.layout.used, ld.slot, busy.to_seconds() * 1e9);
       // The data is issued: the feeder may begin on it, block by block (ready_at).
       loaded->write(std::move(ld));
       wait(busy);
@@ -184,8 +190,10 @@ sc_core::sc_time Loader::load_weight_chunk(const TileStep& s, unsigned kg, unsig
   const std::size_t rs = plan_.positions, atom = plan_.atom_bytes;
   const std::size_t cols = group_columns(layer_, cfg_, kg), n = rs * cols;  // column atoms of the chunk
   const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
-  // Column atoms before this chunk in DRAM: earlier groups are full (atomic_k columns).
-  const std::uint64_t first = std::uint64_t(kg) * cfg_.atomic_k * plan_.units * rs + std::uint64_t(u) * n;
+  // Column atoms before this chunk in DRAM: earlier groups are full (atomic_k
+  // columns of `span` units each; a grouped layer's from its first_unit).
+  const std::uint64_t first = std::uint64_t(kg) * cfg_.atomic_k * plan_.span() * rs +
+                              std::uint64_t(u - plan_.channels.first_unit(kg)) * n;
   const std::uint64_t dense = n * atom * plan_.unit_atoms;
   std::vector<DmaRun> runs;
   if (!plan_.weight_zvc) {

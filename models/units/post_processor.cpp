@@ -1,31 +1,67 @@
 #include "post_processor.hpp"
 
+#include "dma.hpp"
 #include "golden/conv.hpp"
 
 namespace sdla {
 
 PostProcessor::PostProcessor(const sc_core::sc_module_name& name)
-    : sc_module(name), tsock("tsock"), out_isock("out_isock") {
+    : sc_module(name), tsock("tsock"), out_isock("out_isock"), dma_isock("dma_isock") {
   tsock.on_transport([this](SumTile& t, sc_core::sc_time& d) { transport(t, d); });
 }
 
-void PostProcessor::configure(const Layer& layer, std::vector<std::int32_t> bias) {
+void PostProcessor::configure(const Layer& layer, std::vector<std::int32_t> bias, std::uint64_t residual_addr,
+                              unsigned channel_pad) {
   layer_ = layer;
   bias_ = std::move(bias);
-  out_bytes_ = layer.post.enabled ? element_bytes(layer.precision) : accumulator_bytes(layer.precision);
+  out_bytes_ = output_element_bytes(layer);
+  residual_addr_ = layer.residual && layer.post.enabled ? residual_addr : 0;
+  channel_pad_ = channel_pad;
+  out_width_ = layer.out_width();
 }
 
-void PostProcessor::emit(unsigned k, std::int64_t acc, std::uint8_t* dst) {
+Counters PostProcessor::activity() const {
+  Counters c{{"elements", elements_}, {"requantize", requantized_}};
+  // Appears once a residual layer has run: reports of layers without one stay as they were.
+  if (residual_adds_) c["residual_adds"] = residual_adds_;
+  return c;
+}
+
+void PostProcessor::emit(unsigned k, std::int64_t acc, std::int64_t residual, std::uint8_t* dst) {
   std::int64_t v = acc;
   if (layer_.post.enabled) {
     // The arithmetic rule is the one the golden reference defines.
     const PrecisionTraits& p = traits(layer_.precision);
-    v = golden::requantize(acc + bias_[k], layer_.post.multiplier_for(k), layer_.post.shift_for(k),
-                           layer_.post.relu, p.min, p.max);
+    v = golden::requantize_add(acc + bias_[k], layer_.post.multiplier_for(k), layer_.post.shift_for(k), residual,
+                               layer_.post.relu, p.min, p.max);
     ++requantized_;
   }
   ++elements_;
   for (unsigned b = 0; b < out_bytes_; ++b) dst[b] = std::uint8_t(std::uint64_t(v) >> (8 * b));
+}
+
+void PostProcessor::fetch_residual(const SumTile& t, sc_core::sc_time& delay) {
+  const TileStep& s = t.step;
+  const unsigned eb = element_bytes(layer_.precision), cols = t.columns;
+  const std::size_t len = std::size_t(cols) * eb;
+  const std::uint64_t kp = (std::uint64_t(layer_.out_channels) + channel_pad_ - 1) / channel_pad_ * channel_pad_;
+  // The tile's channels of each of its pixels, in the tile's pixel order; the DMA merges contiguous ones.
+  xfer_.dir = DmaTransfer::Dir::read;
+  xfer_.tensor = Stream::residual;
+  xfer_.runs.clear();
+  std::size_t at = 0;
+  for (unsigned p = s.p0; p < s.p1; ++p)
+    for (unsigned q = s.q0; q < s.q1; ++q, at += len)
+      xfer_.runs.push_back({residual_addr_ + ((std::uint64_t(p) * out_width_ + q) * kp + t.first_channel) * eb, at, len});
+  xfer_.dense_bytes = at;
+  dma_isock->b_transport(xfer_, delay);
+  if (!xfer_.ok) throw DmaError(xfer_.error);
+  residual_.resize(std::size_t(s.pixels()) * cols);
+  for (std::size_t i = 0; i < residual_.size(); ++i) {
+    const std::uint8_t* e = &xfer_.data[i * eb];
+    residual_[i] = eb == 1 ? std::int64_t(std::int8_t(e[0])) : std::int64_t(std::int16_t(std::uint16_t(e[0] | e[1] << 8)));
+  }
+  residual_adds_ += residual_.size();
 }
 
 void PostProcessor::transport(SumTile& t, sc_core::sc_time& delay) {
@@ -34,9 +70,17 @@ void PostProcessor::transport(SumTile& t, sc_core::sc_time& delay) {
   if (!t.end_of_layer) {
     const unsigned pixels = t.per_column, cols = t.columns;
     staging_.resize(std::size_t(pixels) * cols * out_bytes_);
-    for (unsigned v = 0; v < pixels; ++v)
-      for (unsigned k = 0; k < cols; ++k)
-        emit(t.first_channel + k, t.sum(k, v), &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
+    if (residual_addr_) {
+      fetch_residual(t, delay);
+      for (unsigned v = 0; v < pixels; ++v)
+        for (unsigned k = 0; k < cols; ++k)
+          emit(t.first_channel + k, t.sum(k, v), residual_[std::size_t(v) * cols + k],
+               &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
+    } else {
+      for (unsigned v = 0; v < pixels; ++v)
+        for (unsigned k = 0; k < cols; ++k)
+          emit(t.first_channel + k, t.sum(k, v), 0, &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
+    }
     out_.first_channel = t.first_channel;
     out_.columns = cols;
     out_.step = t.step;

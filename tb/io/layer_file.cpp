@@ -20,7 +20,7 @@ constexpr unsigned kMaxDim = 65535;  // descriptor fields are 16 bits wide
 const char* const kFields[] = {"name",      "op",       "in_channels", "out_channels",  "in_height",
                                "in_width",  "kernel",   "stride",      "padding",       "precision",
                                "input_density", "weight_density", "weight_format", "activation_format", "post",
-                               "winograd", "winograd_strict", "winograd_input_shift"};
+                               "winograd", "winograd_strict", "winograd_input_shift", "groups", "residual"};
 const char* const kPostFields[] = {"multiplier", "shift", "relu"};
 
 template <std::size_t N>
@@ -196,13 +196,36 @@ class LayerParser {
     }
 
     const json& op = required(j, "op");
+    bool global = false;  // global_avgpool: the kernel is the whole input
     if (op == "conv2d") l.op = Op::conv2d;
     else if (op == "fc") l.op = Op::fc;
-    else fail("op", "expected \"conv2d\" or \"fc\", got " + shown(op));
-    const bool fc = l.op == Op::fc;
+    else if (op == "maxpool" || op == "avgpool" || op == "global_avgpool") {
+      l.op = Op::pool;
+      l.pool_kind = op == "maxpool" ? PoolKind::max : PoolKind::avg;
+      global = op == "global_avgpool";
+    } else {
+      fail("op", "expected \"conv2d\", \"fc\", \"maxpool\", \"avgpool\" or \"global_avgpool\", got " + shown(op));
+    }
+    const bool fc = l.op == Op::fc, pool = l.op == Op::pool;
+    if (pool)
+      for (const char* field : {"weight_format", "weight_density", "residual", "post"})
+        if (find(j, field))
+          fail(field, fmt::format("not allowed for a {} layer (the pooling unit has no weights, no post-processing "
+                                  "and no residual add)",
+                                  op.get<std::string>()));
 
     l.in_channels = dim(required(j, "in_channels"), "in_channels", 1);
-    l.out_channels = dim(required(j, "out_channels"), "out_channels", 1);
+    // Pooling keeps the channels: out_channels may be left out, and must equal in_channels when given.
+    l.out_channels = pool && !find(j, "out_channels") ? l.in_channels : dim(required(j, "out_channels"), "out_channels", 1);
+    if (pool && l.out_channels != l.in_channels)
+      fail("out_channels", fmt::format("must equal in_channels = {} for a pool layer (pooling keeps the channels), "
+                                       "got {}",
+                                       l.in_channels, l.out_channels));
+    if (global)
+      for (const char* field : {"kernel", "stride", "padding"})
+        if (find(j, field))
+          fail(field, "not allowed for global_avgpool: it averages the whole input (kernel [in_height, in_width], "
+                      "stride [1, 1], no padding)");
     for (auto [field, target] : {std::pair{"in_height", &l.in_height}, std::pair{"in_width", &l.in_width}}) {
       const json* v = fc ? find(j, field) : &required(j, field);
       if (!v) continue;
@@ -236,6 +259,17 @@ class LayerParser {
       }
       if (fc && !(l.pad == Padding{})) fail("padding", "must be zero for an fc layer, got " + shown(*v));
     }
+    if (const json* v = find(j, "groups")) {
+      l.groups = dim(*v, "groups", 1);
+      if (fc && l.groups != 1) fail("groups", fmt::format("must be 1 for an fc layer, got {}", l.groups));
+      if (l.in_channels % l.groups || l.out_channels % l.groups)
+        fail("groups", fmt::format("must divide in_channels = {} and out_channels = {}, got {}", l.in_channels,
+                                   l.out_channels, l.groups));
+    }
+    if (global) {
+      l.kernel_h = l.in_height;
+      l.kernel_w = l.in_width;
+    }
     if (const json* v = find(j, "precision")) {
       if (*v == "int8") l.precision = Precision::int8;
       else if (*v == "int16") l.precision = Precision::int16;
@@ -261,6 +295,12 @@ class LayerParser {
       else fail("activation_format", "expected \"dense\" or \"zvc\", got " + shown(*v));
     }
     if (const json* v = find(j, "post")) parse_post(*v, l);
+    if (const json* v = find(j, "residual")) {
+      if (!v->is_boolean()) fail("residual", "expected true or false, got " + shown(*v));
+      l.residual = v->get<bool>();
+      if (l.residual && !l.post.enabled)
+        fail("residual", "needs a \"post\" section: the residual tensor is added after requantisation");
+    }
     if (const json* v = find(j, "winograd")) {
       if (!v->is_string()) fail("winograd", "expected \"off\", \"exact\", \"nvdla\" or \"auto\", got " + shown(*v));
       try {
@@ -396,7 +436,7 @@ std::vector<Layer> parse_layers(const json& j, const std::string& where) {
   return layers;
 }
 
-std::vector<Layer> read_layer_file(const std::string& path) {
+json read_json_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw LayerError(path + ": cannot open: is a directory");
   errno = 0;
@@ -409,8 +449,10 @@ std::vector<Layer> read_layer_file(const std::string& path) {
   } catch (const json::exception& e) {  // anything the SAX handler did not turn into a LayerError
     throw LayerError(path + ": invalid JSON: " + untagged(e.what()));
   }
-  return parse_layers(j, path);
+  return j;
 }
+
+std::vector<Layer> read_layer_file(const std::string& path) { return parse_layers(read_json_file(path), path); }
 
 Winograd parse_winograd(const std::string& s) {
   for (Winograd w : {Winograd::off, Winograd::exact, Winograd::nvdla, Winograd::automatic})
@@ -421,21 +463,24 @@ Winograd parse_winograd(const std::string& s) {
 json to_json(const Layer& l) {
   json j;
   if (!l.name.empty()) j["name"] = l.name;
-  j["op"] = to_string(l.op);
+  j["op"] = l.op == Op::pool ? (l.pool_kind == PoolKind::max ? "maxpool" : "avgpool") : to_string(l.op);
   j["in_channels"] = l.in_channels;
   j["out_channels"] = l.out_channels;
   j["in_height"] = l.in_height;
   j["in_width"] = l.in_width;
   j["kernel"] = {l.kernel_h, l.kernel_w};
   j["stride"] = {l.stride_h, l.stride_w};
+  if (l.groups != 1) j["groups"] = l.groups;
   if (l.pad.top == l.pad.bottom && l.pad.left == l.pad.right)
     j["padding"] = {l.pad.top, l.pad.left};
   else
     j["padding"] = {l.pad.top, l.pad.bottom, l.pad.left, l.pad.right};
   j["precision"] = to_string(l.precision);
   j["input_density"] = l.input_density;
-  j["weight_density"] = l.weight_density;
-  j["weight_format"] = to_string(l.weight_format);
+  if (l.op != Op::pool) {  // a pool layer has no weights
+    j["weight_density"] = l.weight_density;
+    j["weight_format"] = to_string(l.weight_format);
+  }
   j["activation_format"] = to_string(l.activation_format);
   if (l.winograd != Winograd::off) j["winograd"] = to_string(l.winograd);
   if (l.winograd_strict) j["winograd_strict"] = true;
@@ -452,6 +497,7 @@ json to_json(const Layer& l) {
     post["relu"] = l.post.relu;
     j["post"] = post;
   }
+  if (l.residual) j["residual"] = true;
   return j;
 }
 

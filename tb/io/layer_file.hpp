@@ -6,7 +6,16 @@
 ///        "out_channels": 16, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1],
 ///        "precision": "int8", "input_density": 0.5, "weight_density": 0.3,
 ///        "post": {"multiplier": 1, "shift": 8, "relu": true}},
-///       {"op": "fc", "in_channels": 1024, "out_channels": 10}]}
+///       {"op": "maxpool", "in_channels": 16, "in_height": 32, "in_width": 32,
+///        "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]},
+///       {"op": "global_avgpool", "in_channels": 16, "in_height": 16, "in_width": 16},
+///       {"op": "fc", "in_channels": 16, "out_channels": 10}]}
+///
+/// Pool layers ("maxpool", "avgpool", "global_avgpool") take no weight,
+/// post or residual fields; out_channels may be left out (= in_channels);
+/// global_avgpool takes no kernel, stride or padding (its kernel is the
+/// whole input). "residual": true adds a residual tensor in the
+/// post-processor (needs "post").
 ///
 ///     auto layers = sdla::read_layer_file("net.json");
 ///
@@ -28,6 +37,10 @@ namespace sdla {
 /// Deepest nesting of arrays and objects a layer file may have (a layer
 /// list needs 4: {"layers": [{"post": {"shift": [...]}}]}).
 inline constexpr unsigned kMaxLayerFileNesting = 64;
+
+/// Reads a JSON document with the checks above (nesting, numbers, syntax),
+/// errors naming `path`; throws LayerError.
+nlohmann::json read_json_file(const std::string& path);
 
 /// Reads and validates a layer file.
 std::vector<Layer> read_layer_file(const std::string& path);

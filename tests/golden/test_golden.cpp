@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "golden/conv.hpp"
+#include "seed.hpp"
 
 using sdla::Layer;
 using sdla::LayerError;
@@ -417,3 +418,146 @@ TEST(GoldenRandom, MatchesIm2colGemm) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// Grouped convolution (depthwise: groups = C): weights [K, C / groups, R, S]
+
+namespace {
+
+/// The definition, as plainly as it can be written: output channel k reads
+/// input channels g * C/groups + c for c < C/groups, g = k / (K / groups).
+template <class T>
+std::vector<std::int64_t> naive_grouped(const Layer& l, const Tensor<T>& x, const Tensor<T>& w) {
+  const unsigned K = l.out_channels, Cg = l.in_channels / l.groups, Kg = K / l.groups;
+  const unsigned P = l.out_height(), Q = l.out_width();
+  std::vector<std::int64_t> y(std::size_t(K) * P * Q, 0);
+  for (unsigned k = 0; k < K; ++k)
+    for (unsigned p = 0; p < P; ++p)
+      for (unsigned q = 0; q < Q; ++q) {
+        std::int64_t sum = 0;
+        for (unsigned c = 0; c < Cg; ++c)
+          for (unsigned r = 0; r < l.kernel_h; ++r)
+            for (unsigned s = 0; s < l.kernel_w; ++s) {
+              const int h = int(p * l.stride_h + r) - int(l.pad.top), v = int(q * l.stride_w + s) - int(l.pad.left);
+              if (h < 0 || v < 0 || h >= int(l.in_height) || v >= int(l.in_width)) continue;
+              const unsigned ci = k / Kg * Cg + c;
+              sum += std::int64_t(x.values()[(std::size_t(ci) * l.in_height + h) * l.in_width + v]) *
+                     w.values()[((std::size_t(k) * Cg + c) * l.kernel_h + r) * l.kernel_w + s];
+            }
+        y[(std::size_t(k) * P + p) * Q + q] = sum;
+      }
+  return y;
+}
+
+Layer grouped(Layer l, unsigned groups) {
+  l.groups = groups;
+  return l;
+}
+
+}  // namespace
+
+TEST(GoldenGrouped, DepthwiseByHand) {
+  // Two channels, each convolved with its own 2x2 kernel: channel 0 with
+  // [1 2; 3 4] (the single-channel case above), channel 1 (the image + 10)
+  // with [1 0; 0 -1] (top-left minus bottom-right: always -4).
+  const Layer l = grouped(conv_layer(2, 3, 3, 2, 2, 2), 2);
+  const T8 x({2, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19});
+  const T8 w({2, 1, 2, 2}, {1, 2, 3, 4, 1, 0, 0, -1});
+  EXPECT_EQ(golden::conv2d(l, x, w).values(), (std::vector<std::int32_t>{37, 47, 67, 77, -4, -4, -4, -4}));
+  EXPECT_EQ(l.macs(), 2u * 2 * 2 * 1 * 2 * 2);
+}
+
+TEST(GoldenGrouped, TwoGroupsByHand) {
+  // C = 4, K = 2, groups = 2, 1x1: y0 = x0 + 2 x1, y1 = 3 x2 + 4 x3 (a dense layer would mix all four).
+  const Layer l = grouped(conv_layer(4, 1, 2, 2, 1, 1), 2);
+  const T8 x({4, 1, 2}, {1, 2, 10, 20, 100, 0, 0, 1});
+  const T8 w({2, 2, 1, 1}, {1, 2, 3, 4});
+  EXPECT_EQ(golden::conv2d(l, x, w).values(), (std::vector<std::int32_t>{21, 42, 300, 4}));
+}
+
+TEST(GoldenGrouped, WeightShapeIsKByCOverGroups) {
+  const Layer l = grouped(conv_layer(4, 3, 3, 6, 2, 2), 2);
+  EXPECT_EQ(layer_error([&] { golden::conv2d(l, T8({4, 3, 3}), T8({6, 4, 2, 2})); }),
+            "golden: weight shape [6, 4, 2, 2], layer needs [6, 2, 2, 2]");
+  EXPECT_NO_THROW(golden::conv2d(l, T8({4, 3, 3}), T8({6, 2, 2, 2})));
+}
+
+TEST(GoldenGrouped, ValidationNamesTheField) {
+  auto error = [](const Layer& l) { return layer_error([&] { l.validate(); }); };
+  EXPECT_EQ(error(grouped(conv_layer(4, 3, 3, 6, 1, 1), 0)), "layer 't': groups must be at least 1");
+  EXPECT_EQ(error(grouped(conv_layer(6, 3, 3, 4, 1, 1), 3)), "layer 't': groups = 3 does not divide out_channels = 4");
+  EXPECT_EQ(error(grouped(conv_layer(4, 3, 3, 6, 1, 1), 3)), "layer 't': groups = 3 does not divide in_channels = 4");
+  Layer fc = conv_layer(8, 1, 1, 8, 1, 1);
+  fc.op = Op::fc;
+  EXPECT_EQ(error(grouped(fc, 2)), "layer 't': groups must be 1 for an fc layer, got 2");
+  // 2:4 groups of four must not straddle two convolution groups.
+  Layer s24 = grouped(conv_layer(12, 3, 3, 2, 1, 1), 2);
+  s24.weight_format = sdla::TensorFormat::sparse_2_4;
+  EXPECT_NE(error(s24).find("needs in_channels / groups (6) to be a multiple of 4"), std::string::npos);
+  s24.in_channels = 16;  // 8 per group
+  EXPECT_NO_THROW(s24.validate());
+  s24.in_channels = 6;  // 3 per group: one group of four holds them all
+  EXPECT_NO_THROW(s24.validate());
+  // The reduction limit counts C / groups: 2^17 int8 products per output could overflow int32.
+  Layer wide = grouped(conv_layer(16384, 4, 4, 4, 4, 4), 4);  // 4096 * 16 = 2^16 per output
+  EXPECT_NO_THROW(wide.validate());
+  wide.groups = 2;
+  EXPECT_NE(error(wide).find("reduction length (C/groups)*R*S = 131072"), std::string::npos);
+}
+
+TEST(GoldenGrouped, MacsAndWinogradFallBack) {
+  Layer l = grouped(conv_layer(96, 112, 112, 96, 3, 3, 2, 2, {1, 1, 1, 1}), 96);
+  EXPECT_EQ(l.macs(), 96u * 56 * 56 * 9);  // MobileNetV2's 112x112x96 depthwise 3x3 s2
+  l = grouped(conv_layer(32, 8, 8, 32, 3, 3, 1, 1, {1, 1, 1, 1}), 32);
+  l.winograd = sdla::Winograd::automatic;
+  EXPECT_NE(sdla::winograd_ineligibility(l).find("grouped convolution"), std::string::npos);
+  const Layer resolved = sdla::resolve_winograd(l);
+  EXPECT_EQ(resolved.winograd, sdla::Winograd::off);
+  EXPECT_NE(resolved.winograd_fallback.find("grouped convolution"), std::string::npos);
+  l.winograd_strict = true;
+  EXPECT_THROW(sdla::resolve_winograd(l), LayerError);
+}
+
+TEST(GoldenGrouped, RandomAgainstNaiveLoops) {
+  const std::uint64_t seed = sdla::test::seed(77);
+  std::mt19937_64 rng(seed);
+  auto uni = [&](unsigned lo, unsigned hi) { return std::uniform_int_distribution<unsigned>(lo, hi)(rng); };
+  unsigned depthwise = 0;
+  for (int i = 0; i < 80; ++i) {
+    Layer l;
+    l.name = "grouped" + std::to_string(i);
+    l.precision = i % 2 ? Precision::int16 : Precision::int8;
+    const unsigned groups = i % 4 == 0 ? uni(1, 12) : uni(1, 5);
+    const unsigned per_in = i % 4 == 0 ? 1 : uni(1, 4), per_out = i % 4 == 0 ? uni(1, 2) : uni(1, 4);
+    l.groups = groups;
+    l.in_channels = groups * per_in;
+    l.out_channels = groups * per_out;
+    l.kernel_h = uni(1, 3);
+    l.kernel_w = uni(1, 3);
+    l.stride_h = uni(1, 2);
+    l.stride_w = uni(1, 2);
+    l.pad = {uni(0, l.kernel_h - 1), uni(0, l.kernel_h - 1), uni(0, l.kernel_w - 1), uni(0, l.kernel_w - 1)};
+    l.in_height = uni(l.kernel_h, 8);
+    l.in_width = uni(l.kernel_w, 8);
+    ASSERT_NO_THROW(l.validate()) << l.name;
+    depthwise += per_in == 1 && groups > 1;
+    SCOPED_TRACE(l.name + ": groups " + std::to_string(groups) + " C" + std::to_string(l.in_channels) + " K" +
+                 std::to_string(l.out_channels) + " " + std::to_string(l.in_height) + "x" +
+                 std::to_string(l.in_width) + " k" + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
+                 " s" + std::to_string(l.stride_h) + "," + std::to_string(l.stride_w));
+    auto run = [&](auto zero) {
+      using T = decltype(zero);
+      Tensor<T> x({l.in_channels, l.in_height, l.in_width});
+      Tensor<T> w({l.out_channels, l.group_channels(), l.kernel_h, l.kernel_w});
+      fill(x, rng);
+      fill(w, rng);
+      const auto want = naive_grouped(l, x, w);
+      const auto got = golden::conv2d(l, x, w);
+      ASSERT_EQ(got.shape(), (Shape{l.out_channels, l.out_height(), l.out_width()}));
+      for (std::size_t e = 0; e < want.size(); ++e) ASSERT_EQ(std::int64_t(got.values()[e]), want[e]) << "element " << e;
+    };
+    if (l.precision == Precision::int8) run(std::int8_t{}); else run(std::int16_t{});
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GE(depthwise, 10u);
+}

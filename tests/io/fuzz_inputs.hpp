@@ -470,6 +470,21 @@ inline const std::vector<std::string>& layer_seeds() {
    "kernel": [1, 1], "weight_format": "2:4", "winograd": "off", "winograd_strict": false, "input_density": 0,
    "weight_density": 1}]})",
       R"({"op": "conv2d", "in_channels": 1, "in_height": 1, "in_width": 1, "out_channels": 1})",
+      // configs/examples/mobilenetv2_dw.json at 14x14, and 2:4 groups
+      R"({"layers": [
+  {"name": "dw", "op": "conv2d", "in_channels": 96, "in_height": 14, "in_width": 14, "out_channels": 96,
+   "groups": 96, "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1], "post": {"shift": 7, "relu": true}},
+  {"name": "g4", "op": "conv2d", "in_channels": 96, "in_height": 7, "in_width": 7, "out_channels": 8, "groups": 4,
+   "weight_format": "2:4", "activation_format": "zvc"}]})",
+      // configs/examples/resnet50_pool_block.json, narrowed: pool layers and a residual add
+      R"({"layers": [
+  {"name": "pool1", "op": "maxpool", "in_channels": 64, "in_height": 28, "in_width": 28,
+   "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]},
+  {"name": "conv", "op": "conv2d", "in_channels": 64, "in_height": 14, "in_width": 14, "out_channels": 64,
+   "kernel": [3, 3], "padding": [1, 1], "post": {"multiplier": 1, "shift": 12, "relu": true}, "residual": true},
+  {"name": "avg", "op": "avgpool", "in_channels": 64, "out_channels": 64, "in_height": 14, "in_width": 14,
+   "kernel": [2, 3], "stride": [2, 1], "padding": [1, 0, 0, 2], "precision": "int8"},
+  {"name": "gap", "op": "global_avgpool", "in_channels": 64, "in_height": 7, "in_width": 14}]})",
       R"({"name": "widest", "op": "conv2d", "in_channels": 2, "in_height": 65535, "in_width": 65535,
  "out_channels": 65535, "kernel": [1, 1], "stride": [65535, 65535]})",
       R"({"name": "deepest_int16", "op": "conv2d", "in_channels": 65535, "in_height": 255, "in_width": 255,
@@ -483,7 +498,7 @@ inline const std::vector<std::string>& layer_keys() {
   static const std::vector<std::string> v{
       "name", "op", "in_channels", "out_channels", "in_height", "in_width", "kernel", "stride", "padding",
       "precision", "input_density", "weight_density", "weight_format", "activation_format", "post", "winograd",
-      "winograd_strict", "winograd_input_shift", "layers", "multiplier", "shift", "relu", "kernal", "", "Op",
+      "winograd_strict", "winograd_input_shift", "groups", "residual", "layers", "multiplier", "shift", "relu", "kernal", "", "Op",
       "name ", "post.shift", "\u00e9"};
   return v;
 }

@@ -125,6 +125,19 @@ TEST(LayerFile, Defaults) {
   EXPECT_FALSE(l.post.enabled);
 }
 
+TEST(LayerFile, Groups) {
+  EXPECT_EQ(one(conv_with("kernel", "[3, 3]")).groups, 1u) << "default: one group";
+  const Layer dw = one(R"({"op": "conv2d", "in_channels": 96, "out_channels": 96, "in_height": 112,
+                           "in_width": 112, "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1], "groups": 96})");
+  EXPECT_EQ(dw.groups, 96u);
+  EXPECT_EQ(dw.group_channels(), 1u);
+  EXPECT_EQ(dw.macs(), 96u * 56 * 56 * 9);
+  EXPECT_EQ(one(conv_with("groups", "4")).groups, 4u);
+  EXPECT_EQ(sdla::to_json(dw)["groups"], 96);
+  EXPECT_FALSE(sdla::to_json(one(conv_with("groups", "1"))).contains("groups")) << "one group is the default";
+  EXPECT_EQ(sdla::parse_layers(sdla::to_json(dw), "t").at(0).groups, 96u);
+}
+
 TEST(LayerFile, PostDefaults) {
   const Layer l = one(conv_with("post", "{}"));
   EXPECT_TRUE(l.post.enabled);
@@ -279,7 +292,7 @@ TEST(LayerFileErrors, MissingRequired) {
 
 TEST(LayerFileErrors, WrongTypes) {
   const std::pair<std::string, std::string> cases[] = {
-      {conv_with("op", "3"), "op: expected \"conv2d\" or \"fc\", got 3"},
+      {conv_with("op", "3"), "op: expected \"conv2d\", \"fc\", \"maxpool\", \"avgpool\" or \"global_avgpool\", got 3"},
       {conv_with("in_channels", "\"3\""), "in_channels: expected a positive integer no larger than 65535, got \"3\""},
       {conv_with("in_height", "true"), "in_height: expected a positive integer"},
       {conv_with("kernel", "3"), "kernel: expected an array of 2 positive integers, got 3"},
@@ -330,7 +343,7 @@ TEST(LayerFileErrors, TooLarge) {
 
 TEST(LayerFileErrors, BadPrecisionAndOp) {
   EXPECT_CONTAINS(error_of(conv_with("precision", "\"int4\"")), "net.json: precision: expected \"int8\" or \"int16\", got \"int4\"");
-  EXPECT_CONTAINS(error_of(conv_with("op", "\"conv3d\"")), "net.json: op: expected \"conv2d\" or \"fc\", got \"conv3d\"");
+  EXPECT_CONTAINS(error_of(conv_with("op", "\"conv3d\"")), "net.json: op: expected \"conv2d\", \"fc\", \"maxpool\", \"avgpool\" or \"global_avgpool\", got \"conv3d\"");
   EXPECT_CONTAINS(error_of(conv_with("op", "\"FC\"")), "got \"FC\"");
 }
 
@@ -360,6 +373,25 @@ TEST(LayerFileErrors, FcRestrictions) {
                   "stride: must be [1, 1] for an fc layer");
   EXPECT_CONTAINS(error_of(R"({"op": "fc", "in_channels": 4, "out_channels": 2, "padding": [0, 1]})"),
                   "padding: must be zero for an fc layer");
+}
+
+TEST(LayerFileErrors, BadGroups) {
+  // conv_with: in_channels 4, out_channels 8.
+  EXPECT_CONTAINS(error_of(conv_with("groups", "0")), "net.json: groups: expected a positive integer");
+  EXPECT_CONTAINS(error_of(conv_with("groups", "-2")), "net.json: groups: expected a positive integer");
+  EXPECT_CONTAINS(error_of(conv_with("groups", "2.5")), "net.json: groups: expected a positive integer");
+  EXPECT_CONTAINS(error_of(conv_with("groups", "\"4\"")), "net.json: groups: expected a positive integer");
+  EXPECT_CONTAINS(error_of(conv_with("groups", "65536")), "no larger than 65535");
+  EXPECT_CONTAINS(error_of(conv_with("groups", "3")),
+                  "net.json: groups: must divide in_channels = 4 and out_channels = 8, got 3");
+  EXPECT_CONTAINS(error_of(conv_with("groups", "8")), "must divide in_channels = 4");
+  EXPECT_CONTAINS(error_of(R"({"op": "fc", "in_channels": 4, "out_channels": 2, "groups": 2})"),
+                  "net.json: groups: must be 1 for an fc layer, got 2");
+  // 2:4 groups of four must not straddle two convolution groups: validate() says so.
+  json j = json::parse(conv_with("groups", "2"));
+  j["in_channels"] = 12;
+  j["weight_format"] = "2:4";
+  EXPECT_CONTAINS(error_of(j.dump()), "needs in_channels / groups (6) to be a multiple of 4");
 }
 
 TEST(LayerFileErrors, EmptyLayersList) {
@@ -432,7 +464,7 @@ TEST_F(LayerFileTest, DeeplyNestedFileIsRejectedWhileParsing) {
   // The limit: 64 levels parse (and the value is then wrong, quoted short), 65 do not.
   const std::string at64 = put("at64.json", "{\"op\": " + std::string(63, '[') + std::string(63, ']') + "}");
   m = file_error(at64);
-  EXPECT_CONTAINS(m, at64 + ": op: expected \"conv2d\" or \"fc\", got [[[[");
+  EXPECT_CONTAINS(m, at64 + ": op: expected \"conv2d\", \"fc\", \"maxpool\", \"avgpool\" or \"global_avgpool\", got [[[[");
   EXPECT_LT(m.size(), at64.size() + 120);
   const std::string at65 = put("at65.json", "{\"op\": " + std::string(64, '[') + std::string(64, ']') + "}");
   EXPECT_CONTAINS(file_error(at65), "nested deeper than 64 levels");
@@ -462,7 +494,7 @@ TEST(LayerFileErrors, QuotedValuesAreShortWhateverTheirDepthOrLength) {
   for (const std::string& value : {"\"" + long_name + "\"", long_list,
                                    std::string(R"({"a": [1, 2, 3], "b": {"c": [4, 5, [6, [7, [8, [9]]]]]}, "d": "this string makes the object longer than sixty characters"})")}) {
     const std::string m = error_of(conv_with("op", value));
-    EXPECT_CONTAINS(m, "net.json: op: expected \"conv2d\" or \"fc\", got ");
+    EXPECT_CONTAINS(m, "net.json: op: expected \"conv2d\", \"fc\", \"maxpool\", \"avgpool\" or \"global_avgpool\", got ");
     const std::string quoted = m.substr(m.find("got ") + 4);
     EXPECT_LE(quoted.size(), 60u) << m;
     EXPECT_EQ(quoted.substr(quoted.size() - 3), "...") << m;
@@ -494,6 +526,76 @@ TEST_F(LayerFileTest, NumberBeyondADoubleNamesTheFileAndTheField) {
   // Large but finite numbers parse, and are then rejected by the field's own rule.
   p = put("big_finite.json", R"({"op": "conv2d", "in_channels": 1e300, "out_channels": 8, "in_height": 6, "in_width": 6})");
   EXPECT_CONTAINS(file_error(p), p + ": in_channels: expected a positive integer no larger than 65535, got 1e+300");
+}
+
+TEST(LayerFilePool, MaxAvgAndGlobalAveragePool) {
+  const auto layers = sdla::parse_layers(json::parse(R"({"layers": [
+      {"name": "pool1", "op": "maxpool", "in_channels": 64, "in_height": 112, "in_width": 112,
+       "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]},
+      {"op": "avgpool", "in_channels": 64, "out_channels": 64, "in_height": 56, "in_width": 56,
+       "kernel": [2, 2], "stride": [2, 2], "precision": "int8"},
+      {"op": "global_avgpool", "in_channels": 64, "in_height": 28, "in_width": 28}]})"),
+                                         "t.json");
+  ASSERT_EQ(layers.size(), 3u);
+  EXPECT_EQ(layers[0].op, Op::pool);
+  EXPECT_EQ(layers[0].pool_kind, sdla::PoolKind::max);
+  EXPECT_EQ(layers[0].out_channels, 64u);  // out_channels defaults to in_channels
+  EXPECT_EQ(layers[0].out_height(), 56u);
+  EXPECT_EQ(layers[1].pool_kind, sdla::PoolKind::avg);
+  EXPECT_EQ(layers[1].out_width(), 28u);
+  // global_avgpool: the kernel is the whole input, stride 1, no padding.
+  EXPECT_EQ(layers[2].pool_kind, sdla::PoolKind::avg);
+  EXPECT_EQ(layers[2].kernel_h, 28u);
+  EXPECT_EQ(layers[2].kernel_w, 28u);
+  EXPECT_EQ(layers[2].out_height(), 1u);
+  EXPECT_EQ(layers[2].out_width(), 1u);
+  // The inverse: pool layers come back as maxpool / avgpool, without weight fields.
+  for (const Layer& l : layers) {
+    const json j = sdla::to_json(l);
+    EXPECT_FALSE(j.contains("weight_format"));
+    EXPECT_FALSE(j.contains("weight_density"));
+    const Layer back = one(j.dump());
+    EXPECT_EQ(back.op, l.op);
+    EXPECT_EQ(back.pool_kind, l.pool_kind);
+    EXPECT_EQ(back.kernel_h, l.kernel_h);
+    EXPECT_EQ(back.stride_w, l.stride_w);
+    EXPECT_EQ(back.pad, l.pad);
+    EXPECT_EQ(back.out_channels, l.out_channels);
+  }
+  EXPECT_EQ(sdla::to_json(layers[0])["op"], "maxpool");
+  EXPECT_EQ(sdla::to_json(layers[2])["op"], "avgpool");
+}
+
+TEST(LayerFilePool, ResidualNeedsPost) {
+  const Layer l = one(R"({"op": "conv2d", "in_channels": 8, "out_channels": 8, "in_height": 6, "in_width": 6,
+      "kernel": [3, 3], "padding": [1, 1], "post": {"shift": 4}, "residual": true})");
+  EXPECT_TRUE(l.residual);
+  EXPECT_EQ(sdla::to_json(l)["residual"], true);
+  EXPECT_TRUE(one(sdla::to_json(l).dump()).residual);
+  EXPECT_FALSE(sdla::to_json(one(R"({"op": "fc", "in_channels": 8, "out_channels": 2})")).contains("residual"));
+  EXPECT_CONTAINS(error_of(R"({"op": "fc", "in_channels": 8, "out_channels": 2, "residual": true})"),
+                  "net.json: residual: needs a \"post\" section");
+  EXPECT_CONTAINS(error_of(R"({"op": "fc", "in_channels": 8, "out_channels": 2, "residual": 1})"),
+                  "net.json: residual: expected true or false, got 1");
+}
+
+TEST(LayerFilePool, PoolErrorsNameTheField) {
+  const std::string pool = R"("op": "maxpool", "in_channels": 8, "in_height": 6, "in_width": 6, "kernel": [2, 2])";
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "out_channels": 9})"),
+                  "net.json: out_channels: must equal in_channels = 8 for a pool layer");
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "weight_format": "zvc"})"),
+                  "net.json: weight_format: not allowed for a maxpool layer");
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "weight_density": 0.5})"), "weight_density: not allowed");
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "post": {"shift": 1}})"), "post: not allowed for a maxpool layer");
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "residual": false})"), "residual: not allowed");
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "activation_format": "zvc"})"), "the pooling unit reads its input dense");
+  EXPECT_CONTAINS(error_of("{" + pool + R"(, "padding": [2, 0]})"), "a pooling window must hold at least one element");
+  EXPECT_CONTAINS(error_of(R"({"op": "global_avgpool", "in_channels": 4, "in_height": 3, "in_width": 3, "kernel": [3, 3]})"),
+                  "net.json: kernel: not allowed for global_avgpool");
+  EXPECT_CONTAINS(error_of(R"({"op": "global_avgpool", "in_channels": 4, "in_height": 3, "in_width": 3, "stride": [1, 1]})"),
+                  "net.json: stride: not allowed for global_avgpool");
+  EXPECT_CONTAINS(error_of(R"({"op": "maxpool", "in_channels": 4, "in_height": 3, "kernel": [2, 2]})"),
+                  "missing required field 'in_width'");
 }
 
 TEST_F(LayerFileTest, ValidateErrorsCarryTheFileName) {

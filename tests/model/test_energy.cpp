@@ -157,7 +157,7 @@ class KnownActions : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KnownActions, AreExactlyWhatTheAcceleratorCounts) {
   // Layers that make every unit count: int8 with post-processing, ZVC and 2:4
-  // weights, ZVC activations, int16, both Winograd transforms.
+  // weights, ZVC activations, int16, both Winograd transforms, a residual add, the pooling unit.
   const std::uint64_t seed = sdla::test::seed(43);
   Layer a;
   a.name = "zvc";
@@ -187,14 +187,28 @@ TEST_P(KnownActions, AreExactlyWhatTheAcceleratorCounts) {
   d.name = "int16";
   d.precision = Precision::int16;
   d.weight_format = TensorFormat::dense;
+  // A residual add in the post-processor, then the pooling unit (average: its divides too).
+  Layer e = a;
+  e.name = "residual";
+  e.weight_format = TensorFormat::dense;
+  e.residual = true;
+  Layer f;
+  f.name = "pool";
+  f.op = Op::pool;
+  f.pool_kind = PoolKind::avg;
+  f.in_channels = f.out_channels = e.out_channels;
+  f.in_height = f.in_width = 6;
+  f.kernel_h = f.kernel_w = f.stride_h = f.stride_w = 2;
   std::map<std::string, std::set<std::string>> counted;
   const auto cfg = AcceleratorConfig::preset(GetParam());
-  const Workload w1 = generate_workload({a, b, c}, seed), w2 = generate_workload({d}, seed);
+  const Workload w1 = generate_workload({a, b, c}, seed), w2 = generate_workload({d}, seed),
+                 w3 = generate_workload({e, f}, seed);
   const Program p1 = compile_network(cfg, w1.layers, w1.input, w1.operands);
   const Program p2 = compile_network(cfg, w2.layers, w2.input, w2.operands, (p1.end + 0xFFFF) & ~0xFFFFull);
-  Testbench tb("tb", {cfg, "model", (p2.end | 0xFFFFF) + 1, ""});
-  const auto out = tb.run({p1, p2});
-  ASSERT_EQ(out.size(), 2u);
+  const Program p3 = compile_network(cfg, w3.layers, w3.input, w3.operands, (p2.end + 0xFFFF) & ~0xFFFFull);
+  Testbench tb("tb", {cfg, "model", (p3.end | 0xFFFFF) + 1, ""});
+  const auto out = tb.run({p1, p2, p3});
+  ASSERT_EQ(out.size(), 3u);
   for (const auto& o : out) {
     ASSERT_TRUE(o.ok) << o.message;
     for (const auto& rec : o.layers)
@@ -252,7 +266,7 @@ TEST(EnergyTable, EntriesThatMatchNothingCountedAreNamed) {
   EXPECT_HAS(m[2], "team.yaml: ERT.tables[0].actions[3]: mac_array.mac_idle: precision 'int4' matches nothing "
                    "(values: int16, int8)");
   EXPECT_HAS(m[3], "team.yaml: ERT.tables[1].actions[0]: dram_ctrl.read_bytes: component 'dram_ctrl' matches nothing");
-  EXPECT_HAS(m[3], "(components: accumulator, controller, dram, mac_array, mac_array_model, post_processor");
+  EXPECT_HAS(m[3], "(components: accumulator, controller, dram, mac_array, mac_array_model, pooling, post_processor");
   EXPECT_HAS(m[4], "team.yaml: ERT.tables[2].actions[1]: dram.read_bytes: preset 'medium' matches nothing "
                    "(values: full, small)");
 }

@@ -188,6 +188,24 @@ TEST(Errors, ImpossibleLayerFieldsAreInvalidLayer) {
   run_patched("small", j, cases);
 }
 
+TEST(Errors, BadGroupsAreInvalidLayer) {
+  // A depthwise layer (groups = C = K = 12), run last to show it still computes.
+  const auto cfg = AcceleratorConfig::preset("small");
+  Layer dw = conv("dw", 12, 7, 6, 12, 3, true);
+  dw.groups = 12;
+  const Job j = make_job(cfg, {dw}, sdla::test::seed(5));
+  using P = std::function<void(LayerDescriptor&)>;
+  const std::vector<std::pair<P, Expected>> cases{
+      {[](LayerDescriptor& d) { d.groups = 5; }, {"groups 5", ErrorCode::invalid_layer, "groups = 5 does not divide"}},
+      {[](LayerDescriptor& d) { d.groups = 24; }, {"groups 24", ErrorCode::invalid_layer, "groups = 24"}},
+      {[](LayerDescriptor& d) { d.groups = 0xFFFFFFFF; },
+       {"groups 2^32-1", ErrorCode::invalid_layer, "groups = 4294967295"}},
+      {[](LayerDescriptor& d) { d.winograd = 1; }, {"grouped Winograd", ErrorCode::invalid_layer, "grouped convolution"}},
+      {[](LayerDescriptor& d) { d.out_channels = 18; }, {"K not a multiple", ErrorCode::invalid_layer, "out_channels"}},
+  };
+  run_patched("small", j, cases);
+}
+
 TEST(Errors, LayerThatCannotBeTiledIsBufferCapacity) {
   const auto cfg = AcceleratorConfig::preset("small");
   const Job j = good_job(cfg, sdla::test::seed(5));

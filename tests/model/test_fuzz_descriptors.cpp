@@ -3,9 +3,10 @@
 //
 // Each TEST compiles a few real programs (dense int8 and int16 convolutions,
 // ZVC activations and weights, 2:4 weights, post-processing, chains, fc,
-// Winograd exact and nvdla) and runs a few hundred mutants of them through one
-// Testbench: bits and bytes of encoded descriptors flipped, fields set to
-// random or extreme values (0, 1, max, max-1, 2^63, the end of DRAM,
+// Winograd exact and nvdla, pool layers and residual adds) and runs a few
+// hundred mutants of them through one Testbench: bits and bytes of encoded
+// descriptors flipped, fields set to random or extreme values (0, 1, max,
+// max-1, 2^63, the end of DRAM,
 // addresses that wrap past 2^64), pointers moved to other tensors, masks,
 // outputs, descriptors or the free memory behind the program, chains made to
 // loop, skip or point into data, ZVC mask bytes, 2:4 metadata, weights,
@@ -100,13 +101,15 @@ enum class Kind {
   bias,
   multiplier,
   shift,
+  residual,
   free
 };
 
 const char* to_string(Kind k) {
   static const char* const names[] = {"descriptor",   "input",        "input masks", "weights",
                                       "weight masks", "2:4 metadata", "output",      "output masks",
-                                      "bias",         "multipliers",  "shifts",      "free memory"};
+                                      "bias",         "multipliers",  "shifts",      "residual",
+                                      "free memory"};
   return names[int(k)];
 }
 
@@ -148,7 +151,8 @@ Base make_base(const AcceleratorConfig& cfg, const std::string& name, const std:
     add(Kind::descriptor, at, i);
     add(Kind::input, d.input_addr, i);
     if (d.input_zvc()) add(Kind::input_mask, d.input_mask_addr, i);
-    add(Kind::weights, d.weight_addr, i);
+    if (d.op != std::uint8_t(Op::pool)) add(Kind::weights, d.weight_addr, i);  // pool layers have none
+    if (d.residual_addr) add(Kind::residual, d.residual_addr, i);
     if (d.weight_format() == TensorFormat::zvc) add(Kind::weight_masks, d.weight_meta_addr, i);
     if (d.weight_format() == TensorFormat::sparse_2_4) add(Kind::weight_meta, d.weight_meta_addr, i);
     add(Kind::output, d.output_addr, i);
@@ -193,6 +197,7 @@ const std::vector<Field>& fields() {
       SDLA_FIELD(weight_meta_addr, true), SDLA_FIELD(input_mask_addr, true), SDLA_FIELD(output_mask_addr, true),
       SDLA_FIELD(input_fill, false),      SDLA_FIELD(weight_fill, false),  SDLA_FIELD(winograd, false),
       SDLA_FIELD(winograd_input_shift, false), SDLA_FIELD(winograd_weight_shift, false),
+      SDLA_FIELD(pool_kind, false),       SDLA_FIELD(groups, false),       SDLA_FIELD(residual_addr, true),
   };
   return all;
 }
@@ -424,7 +429,8 @@ class Mutator {
   void pointer() {
     static const std::vector<const char*> ptrs{"input_addr",       "weight_addr",     "output_addr",
                                                "bias_addr",        "multiplier_addr", "shift_addr",
-                                               "weight_meta_addr", "input_mask_addr", "output_mask_addr"};
+                                               "weight_meta_addr", "input_mask_addr", "output_mask_addr",
+                                               "residual_addr"};
     const unsigned layer = pick(0, layers() - 1);
     const Field& f = field(one_of(ptrs));
     const Region& r = region_of([](const Region&) { return true; });
@@ -895,6 +901,76 @@ TEST(FuzzDescriptors, SparseFormats) {
   c.bases.push_back(
       make_base(cfg, "multi_step_zvc", {formats(conv("mz", 16, 40, 40, 12, 1, true), zvc, zvc, 0.4)}, c.seed + 7));
   ASSERT_GT(steps(cfg, c.bases.back()), 2u) << "the layer should need several steps";
+  run_campaign(cfg, std::move(c));
+}
+
+TEST(FuzzDescriptors, PoolAndResidual) {
+  // The pooling unit and the post-processor's residual reads: pool kinds,
+  // windows, padding, residual addresses and data mutated like everything else.
+  const auto cfg = small();
+  Campaign c;
+  c.test = "PoolAndResidual";
+  c.seed = test::seed(5);
+  c.default_cases = 400;
+  c.min_codes = 3;
+  using test::pool_layer;
+  using test::with_residual;
+  const Layer max8 = pool_layer("max8", PoolKind::max, 12, 9, 8, 3, 2, 1);
+  Layer avg16 = pool_layer("avg16", PoolKind::avg, 6, 5, 6, 3, 1, 0, Precision::int16);
+  avg16.kernel_w = 2;
+  avg16.pad = {1, 0, 0, 1};
+  Layer fc;
+  fc.name = "fc";
+  fc.op = Op::fc;
+  fc.in_channels = 24;
+  fc.out_channels = 10;
+  c.bases.push_back(make_base(cfg, "maxpool_int8", {max8}, c.seed + 1));
+  c.bases.push_back(make_base(cfg, "avgpool_int16", {avg16}, c.seed + 2));
+  c.bases.push_back(make_base(cfg, "conv_pool_residual_gap",
+                              {conv("c0", 5, 6, 6, 12, 3, true), pool_layer("p1", PoolKind::max, 12, 6, 6, 2, 2, 0),
+                               with_residual(conv("c2", 12, 3, 3, 12, 3, true)), test::global_avgpool("g3", 12, 3, 3)},
+                              c.seed + 3));
+  c.bases.push_back(make_base(cfg, "residual_int16",
+                              {with_residual(conv("r16", 6, 5, 4, 7, 3, true, Precision::int16))}, c.seed + 4));
+  c.bases.push_back(make_base(cfg, "residual_fc", {with_residual(test::with_post(fc, 3, 8, false))}, c.seed + 5));
+  c.bases.push_back(tiny(cfg, c.seed + 6));
+  run_campaign(cfg, std::move(c));
+}
+
+TEST(FuzzDescriptors, GroupedLayers) {
+  // Grouped and depthwise layers: the groups field and the span-packed
+  // weights mutated like everything else (a groups value that divides C and
+  // K reads the weight image with another span; the reference follows it).
+  const auto cfg = small();
+  Campaign c;
+  c.test = "GroupedLayers";
+  c.seed = test::seed(6);
+  c.default_cases = 200;
+  c.min_codes = 3;
+  auto grouped = [](Layer l, unsigned groups) {
+    l.groups = groups;
+    return l;
+  };
+  const auto zvc = TensorFormat::zvc, s24 = TensorFormat::sparse_2_4, dense = TensorFormat::dense;
+  c.bases.push_back(make_base(cfg, "depthwise_int8", {grouped(conv("d8", 12, 6, 5, 12, 3, true), 12)}, c.seed + 1));
+  Layer dw16 = grouped(formats(conv("d16", 10, 7, 6, 20, 3, false, Precision::int16), zvc, zvc), 10);
+  dw16.stride_h = dw16.stride_w = 2;
+  c.bases.push_back(make_base(cfg, "depthwise_int16_zvc", {dw16}, c.seed + 2));
+  // 3 groups of one atom: the second output-channel group's units start at min(2, 3 - 2) = 1.
+  c.bases.push_back(make_base(cfg, "groups3", {grouped(conv("g3", 24, 5, 4, 12, 1, true), 3)}, c.seed + 3));
+  c.bases.push_back(
+      make_base(cfg, "groups2_2:4", {grouped(formats(conv("g24", 16, 5, 5, 6, 3, true), s24, dense, 1.0), 2)},
+                c.seed + 4));
+  c.bases.push_back(make_base(
+      cfg, "bottleneck",
+      {conv("e0", 5, 6, 6, 12, 1, true), grouped(formats(conv("dw1", 12, 6, 6, 12, 3, true), dense, zvc), 12),
+       conv("p2", 12, 6, 6, 7, 1, false)},
+      c.seed + 5));
+  c.bases.push_back(tiny(cfg, c.seed + 6));
+  // Several tile steps per output-channel group.
+  c.bases.push_back(
+      make_base(cfg, "multi_step_depthwise", {grouped(conv("md", 16, 30, 36, 16, 3, true), 16)}, c.seed + 7));
+  ASSERT_GT(steps(cfg, c.bases.back()), 4u) << "the layer should need several steps";
   run_campaign(cfg, std::move(c));
 }
 

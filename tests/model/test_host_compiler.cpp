@@ -50,7 +50,7 @@ Tensor<std::int16_t> input_for(const Layer& l, std::mt19937_64& rng) {
 LayerOperands operands_for(const Layer& l, std::mt19937_64& rng) {
   const std::int64_t m = l.precision == Precision::int8 ? 127 : 32767;
   LayerOperands ops;
-  ops.weights = random_tensor<std::int16_t>({l.out_channels, l.in_channels, l.kernel_h, l.kernel_w}, -m - 1, m, rng);
+  ops.weights = random_tensor<std::int16_t>({l.out_channels, l.group_channels(), l.kernel_h, l.kernel_w}, -m - 1, m, rng);
   if (l.post.enabled) ops.bias = random_tensor<std::int32_t>({l.out_channels}, -100000, 100000, rng);
   return ops;
 }
@@ -323,7 +323,19 @@ TEST(HostCompilerMemory, ImageBytesAreExactlyWhatCompileNetworkPlaces) {
   fc.op = Op::fc;
   fc.in_channels = 300;
   fc.out_channels = 70;
-  const std::vector<std::vector<Layer>> networks{{zvc_in, sparse, exact}, {nvdla}, {raw16}, {fc}};
+  // Grouped layers store only the channel units each output-channel group visits.
+  Layer depthwise = with_post(conv("depthwise", 70, 9, 7, 70), 1, 6, true);
+  depthwise.groups = 70;
+  depthwise.stride_h = depthwise.stride_w = 2;
+  Layer grouped_zvc = conv("grouped_zvc", 70, 5, 4, 21, 1);
+  grouped_zvc.groups = 7;
+  grouped_zvc.weight_format = TensorFormat::zvc;
+  grouped_zvc.activation_format = TensorFormat::zvc;
+  Layer grouped_24 = conv("grouped_24", 24, 5, 4, 10, 3, Precision::int16);
+  grouped_24.groups = 2;
+  grouped_24.weight_format = TensorFormat::sparse_2_4;
+  const std::vector<std::vector<Layer>> networks{{zvc_in, sparse, exact}, {nvdla}, {raw16}, {fc},
+                                                 {depthwise, grouped_zvc}, {grouped_24}};
   for (const char* preset : {"small", "full"}) {
     const auto cfg = AcceleratorConfig::preset(preset);
     for (const auto& layers : networks) {
@@ -429,6 +441,48 @@ TEST(HostCompilerLayout, DescriptorWireFormatIsLittleEndianInDeclarationOrder) {
   EXPECT_EQ(e.encode(), b);
   EXPECT_EQ(e.next, d.next);
   EXPECT_EQ(e.in_channels, d.in_channels);
+}
+
+TEST(HostCompilerLayout, DescriptorCarriesGroups) {
+  Layer l = conv("dw", 24, 5, 5, 48, 3);
+  l.groups = 24;
+  const LayerDescriptor d = LayerDescriptor::from_layer(l);
+  EXPECT_EQ(d.groups, 24u);
+  const auto b = d.encode();
+  EXPECT_EQ(read_le(&b[148], 4), 24) << "groups is a u32 at bytes 148..151";
+  const LayerDescriptor e = LayerDescriptor::decode(b.data());
+  EXPECT_EQ(e.groups, 24u);
+  EXPECT_EQ(e.layer().groups, 24u);
+  EXPECT_EQ(e.layer().macs(), l.macs());
+  // One group is written as 0 (a dense descriptor is what it always was); 0 and 1 read as one group.
+  EXPECT_EQ(LayerDescriptor::from_layer(conv("c", 24, 5, 5, 48, 3)).groups, 0u);
+  for (std::uint32_t one : {0u, 1u}) {
+    LayerDescriptor f = d;
+    f.groups = one;
+    EXPECT_EQ(f.layer().groups, 1u);
+  }
+  // What the layer rules reject is a LayerError (the controller's invalid_layer), never a crash.
+  for (std::uint32_t bad : {5u, 7u, 96u, 0x80000000u, 0xFFFFFFFFu}) {
+    LayerDescriptor f = d;
+    f.groups = bad;
+    EXPECT_THROW(f.layer(), LayerError) << "groups " << bad;
+  }
+  LayerDescriptor winograd = LayerDescriptor::from_layer(conv("w", 24, 5, 5, 24, 3));
+  winograd.winograd = std::uint8_t(Winograd::exact);
+  EXPECT_NO_THROW(winograd.layer());
+  winograd.groups = 2;
+  try {
+    winograd.layer();
+    ADD_FAILURE() << "a grouped Winograd descriptor was accepted";
+  } catch (const LayerError& err) {
+    EXPECT_HAS(err.what(), "grouped convolution");
+  }
+  Layer fc;
+  fc.op = Op::fc;
+  fc.in_channels = fc.out_channels = 8;
+  LayerDescriptor f = LayerDescriptor::from_layer(fc);
+  f.groups = 2;
+  EXPECT_THROW(f.layer(), LayerError);
 }
 
 TEST(HostCompilerLayout, DescriptorLayerRejectsUnknownOpAndPrecision) {
@@ -617,6 +671,67 @@ TEST(HostCompilerLayout, WeightsAtDocumentedOffsetSmallInt8) { check_weight_layo
 TEST(HostCompilerLayout, WeightsAtDocumentedOffsetSmallInt16) { check_weight_layout("small", Precision::int16, 11, 7, 2, 3); }
 TEST(HostCompilerLayout, WeightsAtDocumentedOffsetFullInt8) { check_weight_layout("full", Precision::int8, 40, 70, 3, 3); }
 TEST(HostCompilerLayout, WeightsAtDocumentedOffsetFullInt16) { check_weight_layout("full", Precision::int16, 33, 45, 1, 2); }
+
+/// A grouped layer's weights: per group of atomic_k columns, only the `span`
+/// channel units from `first[group]` (README, derived by hand in the callers),
+/// each column zero outside its convolution group's channels.
+void check_grouped_weight_layout(const std::string& preset, Precision p, Layer l, unsigned span,
+                                 const std::vector<unsigned>& first) {
+  std::mt19937_64 rng(sdla::test::seed(23));
+  const auto cfg = AcceleratorConfig::preset(preset);
+  const unsigned K = l.out_channels, C = l.in_channels, Cg = C / l.groups, Kg = K / l.groups, R = l.kernel_h,
+                 S = l.kernel_w;
+  const auto x = input_for(l, rng);
+  LayerOperands ops;
+  const std::int64_t m = p == Precision::int8 ? 127 : 32767;
+  ops.weights = random_tensor<std::int16_t>({K, Cg, R, S}, 1, m, rng);  // non-zero: misplaced values show
+  const Program prog = compile_network(cfg, {l}, x, {ops});
+  const Segment* w = segment_at(prog, prog.layers[0].weights);
+  ASSERT_NE(w, nullptr);
+  const unsigned lanes = cfg.lanes(p), eb = element_bytes(p), atom = cfg.atom_bytes();
+  ASSERT_EQ(first.size(), (K + cfg.atomic_k - 1) / cfg.atomic_k);
+  ASSERT_EQ(w->bytes.size(), std::size_t(K) * span * R * S * atom);
+  std::vector<bool> used(w->bytes.size(), false);
+  for (unsigned k = 0; k < K; ++k)
+    for (unsigned c = 0; c < Cg; ++c)
+      for (unsigned r = 0; r < R; ++r)
+        for (unsigned s = 0; s < S; ++s) {
+          const unsigned g = k / cfg.atomic_k, cols = std::min(cfg.atomic_k, K - g * cfg.atomic_k);
+          const unsigned channel = k / Kg * Cg + c, ca = channel / lanes, i = channel % lanes;
+          ASSERT_GE(ca, first[g]);
+          ASSERT_LT(ca, first[g] + span);
+          const std::size_t off = std::size_t(g) * cfg.atomic_k * span * R * S * atom +
+                                  ((std::size_t(ca - first[g]) * R + r) * S + s) * cols * atom +
+                                  (k % cfg.atomic_k) * atom + i * eb;
+          ASSERT_EQ(read_le(&w->bytes[off], eb), ops.weights.at({k, c, r, s}))
+              << "w[" << k << "][" << c << "][" << r << "][" << s << "] at offset " << off;
+          for (unsigned b = 0; b < eb; ++b) used[off + b] = true;
+        }
+  for (std::size_t i = 0; i < used.size(); ++i)
+    if (!used[i]) {
+      ASSERT_EQ(w->bytes[i], 0) << "byte " << i << " outside every column's group is not zero";
+    }
+}
+
+TEST(HostCompilerLayout, GroupedWeightsSmall) {
+  // C 24, K 12, 3 groups: 8 channels (one atom) and 4 columns each. Group 0 of
+  // atomic_k = 8 columns reads convolution groups 0, 1 (atoms 0, 1): span 2;
+  // group 1 (columns 8..11) needs atom 2 only and starts at min(2, 3 - 2) = 1.
+  Layer l = conv("g3", 24, 4, 5, 12, 3);
+  l.groups = 3;
+  check_grouped_weight_layout("small", Precision::int8, l, 2, {0, 1});
+}
+
+TEST(HostCompilerLayout, GroupedWeightsDepthwiseFull) {
+  // Depthwise C = K = 70 on 64 lanes: groups of 32 columns read channels
+  // 0..31, 32..63 (atom 0) and 64..69 (atom 1): span 1.
+  Layer l = conv("dw", 70, 4, 5, 70, 3);
+  l.groups = 70;
+  check_grouped_weight_layout("full", Precision::int8, l, 1, {0, 0, 1});
+  // int16 (32 lanes): each group of 32 columns is one atom of its own.
+  l.precision = Precision::int16;
+  check_grouped_weight_layout("full", Precision::int16, l, 1, {0, 1, 2});
+}
 
 TEST(HostCompilerLayout, BaseIsAlignedAndEntryIsFirstDescriptor) {
   std::mt19937_64 rng(31);

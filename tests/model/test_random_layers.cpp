@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "random_layers.hpp"
+#include "sdla/tile_plan.hpp"
 #include "seed.hpp"
 
 namespace sdla {
@@ -48,6 +49,31 @@ TEST(RandomLayers, SmallZvcBoth) { random_format("small", kZvc, 25, 21, kZvc); }
 TEST(RandomLayers, FullZvcBoth) { random_format("full", kZvc, 25, 22, kZvc); }
 TEST(RandomLayers, SmallSparse24ZvcActivations) { random_format("small", k24, 25, 23, kZvc); }
 TEST(RandomLayers, FullSparse24ZvcActivations) { random_format("full", k24, 25, 24, kZvc); }
+
+// Grouped convolution: depthwise 3x3 stride 1 and 2, 2 and 4 groups of channel
+// counts that are not multiples of the lanes, with post-processing, every
+// weight format and ZVC input, int8 and int16, both presets.
+void random_grouped(const std::string& preset, unsigned count, std::uint64_t default_seed) {
+  std::mt19937_64 rng(test::seed(default_seed));
+  auto w = test::random_grouped_workloads(rng, Precision::int8, count);
+  for (auto& x : test::random_grouped_workloads(rng, Precision::int16, count)) w.push_back(std::move(x));
+  check(preset, w);
+}
+
+void random_grouped_formats(const std::string& preset, unsigned count, std::uint64_t default_seed) {
+  std::mt19937_64 rng(test::seed(default_seed));
+  std::vector<Workload> w;
+  const std::pair<TensorFormat, TensorFormat> formats[] = {{kZvc, kDense}, {k24, kDense}, {kDense, kZvc}, {k24, kZvc}};
+  for (Precision p : {Precision::int8, Precision::int16})
+    for (auto [weights, acts] : formats)
+      for (auto& x : test::random_grouped_workloads(rng, p, count, weights, acts)) w.push_back(std::move(x));
+  check(preset, w);
+}
+
+TEST(GroupedLayers, Small) { random_grouped("small", 24, 51); }
+TEST(GroupedLayers, Full) { random_grouped("full", 24, 52); }
+TEST(GroupedLayers, SmallFormats) { random_grouped_formats("small", 6, 53); }
+TEST(GroupedLayers, FullFormats) { random_grouped_formats("full", 6, 54); }
 
 Layer conv(unsigned C, unsigned H, unsigned W, unsigned K, unsigned R, unsigned stride, Padding pad, Precision p) {
   Layer l;
@@ -103,6 +129,45 @@ TEST(Chains, ThreeLayersFromOneStart) {
     chains.push_back(generate_workload(layers, rng()));
   }
   check("small", chains);
+}
+
+// MobileNetV2's inverted residual block without the add: 1x1 expand,
+// depthwise 3x3 stride 2 reading the expansion's ZVC output, 1x1 project.
+void bottleneck_chain(const std::string& preset, std::uint64_t default_seed) {
+  std::mt19937_64 rng(test::seed(default_seed));
+  std::vector<Workload> chains;
+  for (Precision p : {Precision::int8, Precision::int16}) {
+    Layer dw = conv(48, 9, 10, 48, 3, 2, {1, 1, 1, 1}, p);
+    dw.groups = 48;
+    dw.activation_format = TensorFormat::zvc;
+    dw.weight_format = TensorFormat::zvc;
+    std::vector<Layer> layers{conv(13, 9, 10, 48, 1, 1, {}, p), dw, conv(48, 5, 5, 19, 1, 1, {}, p)};
+    for (auto& l : layers) {
+      l.post.enabled = true;
+      l.post.relu = &l != &layers.back();
+      l.post.multiplier = {std::int32_t(p == Precision::int8 ? 3 : 5)};
+      l.post.shift = {std::uint8_t(p == Precision::int8 ? 8 : 13)};
+    }
+    chains.push_back(generate_workload(layers, rng()));
+  }
+  check(preset, chains);
+}
+
+TEST(GroupedLayers, SmallBottleneckChain) { bottleneck_chain("small", 55); }
+TEST(GroupedLayers, FullBottleneckChain) { bottleneck_chain("full", 57); }
+
+// Channel blocks inside an output-channel group: a group's weights that do
+// not fit half the buffer, its sums carried across steps.
+TEST(GroupedLayers, ChannelBlocksWithinAGroup) {
+  std::mt19937_64 rng(test::seed(56));
+  Layer l = conv(2000, 4, 5, 18, 3, 1, {1, 1, 1, 1}, Precision::int8);
+  l.groups = 2;
+  const auto plan = plan_tiles(l, AcceleratorConfig::preset("small"));
+  ASSERT_EQ(plan.kgroups_per_block, 1u);
+  ASSERT_LT(plan.units_per_block, plan.span()) << plan.summary();
+  Layer dw = conv(600, 40, 44, 600, 3, 2, {1, 0, 0, 1}, Precision::int16);  // many steps of each group
+  dw.groups = 600;
+  check("small", {generate_workload({l}, rng()), generate_workload({dw}, rng())});
 }
 
 }  // namespace

@@ -379,6 +379,46 @@ TEST_F(SdlaRun, TwoLayerChainFromALayersFile) {
   EXPECT_NEAR(j["energy_pj"]["total"].get<double>(), energy, 1e-6 * energy);
 }
 
+TEST_F(SdlaRun, MaxPoolThenConvTakesWeightsForTheConvOnly) {
+  // maxpool 3x3 stride 2 padding 1 of x, then a raw conv: --weights names the conv's alone.
+  std::mt19937_64 rng(sdla::test::seed(57));
+  const unsigned C = 6, H = 9, W = 7;
+  Conv b;
+  b.C = C; b.H = 5; b.W = 4; b.K = 4; b.R = 3; b.S = 3; b.pt = b.pb = b.pl = b.pr = 1;
+  const auto x = random_tensor<std::int8_t>({C, H, W}, -128, 127, rng);
+  const auto w = random_tensor<std::int8_t>({b.K, b.C, b.R, b.S}, -128, 127, rng);
+  write_npy("x.npy", x);
+  write_npy("w.npy", w);
+  write_text("net.json", R"({"layers": [{"name": "pool", "op": "maxpool", "in_channels": 6, "in_height": 9,
+      "in_width": 7, "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]}, )" + layer_json("conv", b, "int8") + "]}");
+  const Result r = run("--preset small --layer net.json --input x.npy --weights w.npy --output y.npy --report r.json");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_HAS(r.out, "PASS");
+  Tensor<std::int8_t> pooled({C, b.H, b.W});
+  for (unsigned c = 0; c < C; ++c)
+    for (unsigned p = 0; p < b.H; ++p)
+      for (unsigned q = 0; q < b.W; ++q) {
+        int best = -1000;
+        for (int r2 = 0; r2 < 3; ++r2)
+          for (int s2 = 0; s2 < 3; ++s2) {
+            const int h = int(2 * p) + r2 - 1, ww = int(2 * q) + s2 - 1;
+            if (h >= 0 && ww >= 0 && h < int(H) && ww < int(W)) best = std::max(best, int(x.at({c, unsigned(h), unsigned(ww)})));
+          }
+        pooled.at({c, p, q}) = std::int8_t(best);
+      }
+  const auto y = sdla::npy::read<std::int32_t>(path("y.npy"));
+  EXPECT_TRUE(cast<std::int64_t>(y) == naive_conv(b, pooled, w));
+  const json j = report("r.json");
+  EXPECT_EQ(j["layers"][0]["op"], "maxpool");
+  EXPECT_EQ(j["layers"][0]["macs"], 0);
+  EXPECT_GT(j["layers"][0]["energy_pj"]["pooling"].get<double>(), 0.0);
+  EXPECT_EQ(j["layers"][0]["pool"]["kind"], "max");
+  // Two weight files for one layer with weights: the message says pool layers have none.
+  const Result bad = run("--preset small --layer net.json --weights w.npy --weights w.npy");
+  EXPECT_EQ(bad.status, 2) << bad.out << bad.err;
+  EXPECT_HAS(bad.err, "2 --weights files for 1 layers with weights (pool layers have none)");
+}
+
 TEST_F(SdlaRun, AcceleratorErrorExitsWith1AndReportsTheError) {
   // A 60000x1 kernel over one channel: one output pixel whose window does not fit the small buffer.
   write_text("huge_kernel.json", R"({"name": "tall", "op": "conv2d", "in_channels": 1, "in_height": 60000,
@@ -501,6 +541,35 @@ TEST_F(SdlaRun, UnwritableOutputPathsFailBeforeSimulating) {
   EXPECT_EQ(slurp(dir_ / "plain.txt"), "a file, not a folder");
 }
 
+TEST_F(SdlaRun, LogLevelShowsTheModelsMessagesOnStderrOnly) {
+  write_text("l.json", R"({"name": "o", "op": "conv2d", "in_channels": 3, "in_height": 4, "in_width": 4,
+                           "out_channels": 2, "kernel": [3, 3]})");
+  const Result quiet = run("--preset small --layer l.json --report quiet.json");
+  ASSERT_EQ(quiet.status, 0) << quiet.out << quiet.err;
+  EXPECT_EQ(quiet.err, "") << "the default prints no message";
+  // SystemC's reports under the units' hierarchical names and sdla/ IDs, on
+  // stderr; stdout and the JSON report are those of the quiet run.
+  const Result info = run("--preset small --layer l.json --report info.json --log-level info");
+  ASSERT_EQ(info.status, 0) << info.out << info.err;
+  EXPECT_EQ(info.out, quiet.out);
+  EXPECT_EQ(report("info.json"), report("quiet.json"));
+  EXPECT_HAS(info.err, "Info: sdla/controller: tb.sdla.controller: layer 0 start: conv2d int8 3,4x4->2,2x2 k3x3 s1x1\n");
+  const std::uint64_t cycles = report("quiet.json")["layers"][0]["cycles"].get<std::uint64_t>();
+  EXPECT_HAS(info.err, "Info: sdla/controller: tb.sdla.controller: layer 0 end: " + std::to_string(cycles) + " cycles");
+  EXPECT_HAS(info.err, "Info: sdla/controller: tb.sdla.controller: run done: 1 layer(s)");
+  EXPECT_EQ(info.err.find("sdla/loader"), std::string::npos) << "tile steps are for --log-level full";
+  const Result verbose = run("--preset small --layer l.json --verbose");
+  ASSERT_EQ(verbose.status, 0) << verbose.out << verbose.err;
+  EXPECT_EQ(verbose.err, info.err) << "--verbose is --log-level info";
+  const Result full = run("--preset small --layer l.json --log-level full");
+  ASSERT_EQ(full.status, 0) << full.out << full.err;
+  EXPECT_HAS(full.err, "Info: sdla/loader: tb.sdla.conv.loader: layer0 step 1/");
+  EXPECT_HAS(full.err, "Info: sdla/controller: tb.sdla.controller: descriptor 0 fetched from ");
+  const Result none = run("--preset small --layer l.json --log-level none");
+  ASSERT_EQ(none.status, 0) << none.out << none.err;
+  EXPECT_EQ(none.err, "");
+}
+
 // ------------------------------------------------------------ errors: exit 2, a message on stderr
 
 struct ErrorCase {
@@ -603,6 +672,13 @@ const ErrorCase kErrorCases[] = {
      {"--strict", "typo.yaml: ERT.tables[0].actions[0]: mac_array.mac_randm"}},
     {"ReportUnderAFile", "--layer l8.json --report plain.txt/r.json --output y.npy",
      {"--report plain.txt/r.json", "Not a directory"}},
+    {"UnknownLogLevel", "--layer l8.json --log-level loud --output y.npy", {"--log-level", "loud"}},
+    {"VerboseAndLogLevel", "--layer l8.json --verbose --log-level full --output y.npy", {"--verbose", "--log-level"}},
+    {"UnknownWavesFormat", "--layer l8.json --mac rtl --vcd w.lxt --waves-format lxt --output y.npy",
+     {"--waves-format", "lxt"}},
+    {"WavesFormatAgainstTheExtension", "--layer l8.json --mac rtl --vcd w.vcd --waves-format fst --output y.npy",
+     {"--waves-format fst contradicts the file name w.vcd"}},
+    {"WavesFormatWithoutVcd", "--layer l8.json --waves-format fst --output y.npy", {"--waves-format needs --vcd"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, SdlaRunErrors, ::testing::ValuesIn(kErrorCases),

@@ -4,9 +4,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#if SDLA_TEST_FST
+#include "gtkwave/fstapi.h"
+#endif
 
 namespace sdla::test {
 
@@ -117,6 +122,62 @@ void PassGen::random_pass(MacPass& p, const AcceleratorConfig& cfg, Precision pr
 }  // namespace sdla::test
 
 namespace sdla::test {
+
+Vcd read_fst(const std::string& path) {
+#if SDLA_TEST_FST
+  // The header block opens every FST: block type FST_BL_HDR (0), then its
+  // length, 329 bytes, as a big-endian 64-bit number.
+  {
+    std::ifstream in(path, std::ios::binary);
+    unsigned char head[9] = {};
+    if (!in.read(reinterpret_cast<char*>(head), sizeof head))
+      throw std::runtime_error(path + ": shorter than an FST header");
+    std::uint64_t len = 0;
+    for (int i = 1; i < 9; ++i) len = len << 8 | head[i];
+    if (head[0] != FST_BL_HDR || len != 329) throw std::runtime_error(path + ": no FST header block");
+  }
+  void* ctx = fstReaderOpen(path.c_str());
+  if (!ctx) throw std::runtime_error(path + ": the FST reader cannot open it");
+  Vcd out;
+  out.bytes = std::size_t(std::filesystem::file_size(path));
+  const int exponent = fstReaderGetTimescale(ctx);  // 10^exponent seconds
+  const int unit = exponent >= 0 ? 0 : -((-exponent + 2) / 3) * 3;
+  static const char* const units[] = {"s", "ms", "us", "ns", "ps", "fs", "as"};
+  out.timescale = (exponent - unit == 0 ? "1" : exponent - unit == 1 ? "10" : "100") + std::string(units[-unit / 3]);
+  // Scopes and variables; GTKWave shows a variable as its scopes, its name
+  // and its range ("act [7:0]" in the file is "act[7:0]").
+  std::vector<std::string> scopes;
+  fstReaderIterateHierRewind(ctx);
+  while (const fstHier* h = fstReaderIterateHier(ctx)) {
+    if (h->htyp == FST_HT_SCOPE) {
+      scopes.emplace_back(h->u.scope.name, h->u.scope.name_length);
+    } else if (h->htyp == FST_HT_UPSCOPE) {
+      if (scopes.empty()) throw std::runtime_error(path + ": unbalanced upscope");
+      scopes.pop_back();
+    } else if (h->htyp == FST_HT_VAR) {
+      std::string full;
+      for (const auto& sc : scopes) full += sc + ".";
+      for (char c : std::string(h->u.var.name, h->u.var.name_length))
+        if (c != ' ') full += c;
+      out.signals.insert(full);
+    }
+  }
+  if (!scopes.empty()) throw std::runtime_error(path + ": unbalanced scope");
+  std::set<std::uint64_t> times;
+  fstReaderSetFacProcessMaskAll(ctx);
+  const int ok = fstReaderIterBlocks(
+      ctx, [](void* user, std::uint64_t time, fstHandle, const unsigned char*) {
+        static_cast<std::set<std::uint64_t>*>(user)->insert(time);
+      },
+      &times, nullptr);
+  fstReaderClose(ctx);
+  if (!ok) throw std::runtime_error(path + ": the FST reader cannot read its value changes");
+  out.times.assign(times.begin(), times.end());
+  return out;
+#else
+  throw std::runtime_error("read_fst(" + path + "): this build has no FST (SDLA_RTL_FST is off)");
+#endif
+}
 
 Vcd read_vcd(const std::string& path) {
   std::ifstream in(path);

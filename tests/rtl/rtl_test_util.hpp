@@ -68,6 +68,13 @@ struct Vcd {
 };
 Vcd read_vcd(const std::string& path);
 
+/// What an FST file holds, read with the FST reader Verilator ships
+/// (gtkwave/fstapi.h), as read_vcd gives it for a VCD: signal names as
+/// GTKWave shows them, the timescale ("1ps") and every time at which a value
+/// changed, in order; `bytes` is the file size. Throws std::runtime_error
+/// when the file is not an FST. Needs the FST models (SDLA_TEST_FST).
+Vcd read_fst(const std::string& path);
+
 /// Signal lines of a GTKWave save file.
 std::vector<std::string> gtkw_signals(const std::string& path);
 /// Group titles ("-title" lines after a group-begin flag) of a GTKWave save file.

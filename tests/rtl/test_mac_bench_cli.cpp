@@ -152,6 +152,29 @@ TEST_F(MacBench, VcdIsCompleteAndTheGtkwaveLayoutNamesIt) {
   EXPECT_FALSE(sdla::test::gtkw_signals(gtkw.string()).empty());
 }
 
+TEST_F(MacBench, FstByExtensionOrOptionAndTheGtkwaveLayoutNamesIt) {
+  if (!SDLA_TEST_FST) GTEST_SKIP() << "built with SDLA_RTL_FST off";
+  // --vcd NAME.fst writes FST; --waves-format fst says so for a name without the extension.
+  for (const char* file : {"waves/bench.fst", "waves/bench_fst"}) {
+    SCOPED_TRACE(file);
+    const std::string option = std::string(file).find(".fst") != std::string::npos ? "" : " --waves-format fst";
+    const Result r = run("--preset small --passes 3 --vectors 20 --vcd " + std::string(file) + option + " " + seed());
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_HAS(r.out, "PASS");
+    const std::string fst = path(file);
+    const sdla::test::Vcd f = sdla::test::read_fst(fst);  // throws unless the FST reader reads it
+    EXPECT_EQ(f.timescale, "1ps");
+    EXPECT_TRUE(f.signals.count("TOP.sdla_mac_array.u_view.lane[0].act[7:0]"));
+    const std::uint64_t last_start = 2 * (8 + 20 + 3) * 1000;  // as for the VCD above
+    ASSERT_FALSE(f.times.empty());
+    EXPECT_GE(f.times.back(), last_start + (8 + 20 - 1) * 1000);
+    const fs::path gtkw = fs::path(fst).replace_extension(".gtkw");
+    EXPECT_HAS(r.out, fs::path(file).replace_extension(".gtkw").string());
+    EXPECT_HAS(slurp(gtkw), "[dumpfile] \"" + fs::absolute(fst).string() + "\"");
+    for (const auto& s : sdla::test::gtkw_signals(gtkw.string())) EXPECT_TRUE(f.signals.count(s)) << s;
+  }
+}
+
 TEST_F(MacBench, VcdWindowAndDepthAreHonoured) {
   const Result r = run("--preset small --passes 2 --vectors 30 --vcd w.vcd --vcd-window 10:20 --vcd-depth 2 " + seed());
   ASSERT_EQ(r.status, 0) << r.out << r.err;
@@ -251,6 +274,8 @@ const ErrorCase kErrorCases[] = {
     {"WindowBackwards", "--vcd x.vcd --vcd-window 5:3", {"--vcd-window 5:3", "LAST must exceed FIRST"}},
     {"WindowNotCycles", "--vcd x.vcd --vcd-window abc", {"--vcd-window abc", "FIRST:LAST"}},
     {"DepthTooLarge", "--vcd x.vcd --vcd-depth 4", {"--vcd-depth"}},
+    {"UnknownWavesFormat", "--vcd x.vcd --waves-format lxt", {"--waves-format", "lxt"}},
+    {"WavesFormatAgainstTheExtension", "--vcd x.vcd --waves-format fst", {"--waves-format fst contradicts"}},
     {"NoPasses", "--passes 0", {"--passes"}},
     {"NoVectors", "--vectors 0", {"--vectors"}},
     {"HoldRunLongerThanPass", "--vectors 16 --hold-run 17", {"--hold-run 17", "--vectors"}},

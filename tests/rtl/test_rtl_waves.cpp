@@ -1,10 +1,13 @@
 // Waves of the RTL core: VCD timestamps on the simulated time line, the cycle
-// window, trace depth, the GTKWave save file, and files that are complete
-// whatever happens to the core.
+// window, trace depth, the GTKWave save file, files that are complete
+// whatever happens to the core, and FST holding what the VCD holds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <unistd.h>
@@ -182,9 +185,97 @@ TEST_F(RtlWaves, FullArrayViewStaysSmall) {
   for (const auto& s : test::gtkw_signals(gtkw_of(vcd))) EXPECT_TRUE(v.signals.count(s)) << s;
 }
 
+/// The same seeded passes through a core writing `opt`; returns the array cycles.
+std::uint64_t run_passes(const AcceleratorConfig& cfg, const RtlTraceOptions& opt, unsigned passes) {
+  PassGen gen(test::test_seed());
+  RtlMacCore core(cfg, opt);
+  std::uint64_t cycles = 0;
+  for (unsigned n = 0; n < passes; ++n) {
+    MacPass p = dense_pass(cfg, gen, 24);
+    core.execute(p, cycles * 1000);
+    cycles += p.activity.cycles;
+  }
+  return cycles;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(RtlWaves, FstHoldsWhatTheVcdHoldsAndTheSaveFileOpensIt) {
+  if (!RtlMacCore::has_fst()) GTEST_SKIP() << "built with SDLA_RTL_FST off";
+  const auto cfg = AcceleratorConfig::preset("small");
+  for (unsigned depth : {1u, 0u}) {
+    SCOPED_TRACE("depth " + std::to_string(depth));
+    RtlTraceOptions opt;
+    opt.depth = depth;
+    opt.path = wave_path("same" + std::to_string(depth) + ".vcd");
+    run_passes(cfg, opt, 5);
+    const std::string vcd = opt.path;
+    opt.path = wave_path("same" + std::to_string(depth) + ".fst");
+    opt.format = WaveFormat::fst;
+    run_passes(cfg, opt, 5);
+    const std::string fst = opt.path;
+
+    // A valid FST (header block, hierarchy and value changes read back by
+    // the FST reader) with the VCD's signals, timescale and times: the clock
+    // changes at every dump, so the change times are the VCD's timestamps.
+    const test::Vcd v = test::read_vcd(vcd);
+    const test::Vcd f = test::read_fst(fst);
+    EXPECT_EQ(f.timescale, "1ps");
+    EXPECT_EQ(f.signals, v.signals);
+    EXPECT_EQ(f.times, v.times);
+    EXPECT_LT(f.bytes, v.bytes) << "FST is the compact format";
+
+    // The save file beside it names the FST, and its signals are in it.
+    const std::string gtkw = gtkw_of(fst);
+    EXPECT_NE(slurp(gtkw).find("[dumpfile] \"" + fs::absolute(fst).string() + "\"\n"), std::string::npos);
+    const auto signals = test::gtkw_signals(gtkw);
+    EXPECT_GT(signals.size(), 20u);
+    for (const auto& s : signals) EXPECT_TRUE(f.signals.count(s)) << "save file names a signal not in the FST: " << s;
+
+    // GTKWave's own converter, where the gtkwave package is installed, reads it back to the same VCD content.
+    if (std::system("command -v fst2vcd >/dev/null 2>&1") == 0) {
+      const std::string back = wave_path("back" + std::to_string(depth) + ".vcd");
+      ASSERT_EQ(std::system(("fst2vcd '" + fst + "' > '" + back + "' 2>/dev/null").c_str()), 0);
+      const test::Vcd b = test::read_vcd(back);
+      EXPECT_EQ(b.signals, v.signals);
+      EXPECT_EQ(b.times, v.times);
+    }
+  }
+}
+
+TEST_F(RtlWaves, FstIsCompleteWhenTheCoreGoesAwayOnAnError) {
+  if (!RtlMacCore::has_fst()) GTEST_SKIP() << "built with SDLA_RTL_FST off";
+  const auto cfg = AcceleratorConfig::preset("small");
+  PassGen gen(test::test_seed());
+  RtlTraceOptions opt;
+  opt.path = wave_path("error.fst");
+  opt.format = WaveFormat::fst;
+  std::uint64_t last_edge = 0;
+  try {
+    RtlMacCore core(cfg, opt);
+    MacPass p = dense_pass(cfg, gen, 5);
+    core.execute(p, 0);
+    last_edge = (p.activity.cycles + core.latency() - 1) * 1000 + 500;
+    throw std::runtime_error("user code fails while the core is alive");
+  } catch (const std::runtime_error&) {
+  }
+  const test::Vcd f = test::read_fst(opt.path);
+  ASSERT_FALSE(f.times.empty());
+  EXPECT_EQ(f.times.back(), last_edge);
+}
+
 TEST_F(RtlWaves, UnwritablePathIsAClearError) {
   RtlTraceOptions opt;
   opt.path = "/dev/null/cannot/waves.vcd";
+  EXPECT_THROW(RtlMacCore(AcceleratorConfig::preset("small"), opt), std::runtime_error);
+  if (!RtlMacCore::has_fst()) return;
+  opt.path = "/dev/null/cannot/waves.fst";
+  opt.format = WaveFormat::fst;
   EXPECT_THROW(RtlMacCore(AcceleratorConfig::preset("small"), opt), std::runtime_error);
 }
 

@@ -36,7 +36,20 @@
 // cannot tell); exact Winograd divides A^T M A by 4 truncating towards zero
 // (the remainder is 0 for host-compiled weights; only corrupted weights leave
 // one); lanes past the layer's channels (padding channels, the missing atom
-// of a 2:4 unit) are never used, whatever DRAM holds there.
+// of a 2:4 unit) are never used, whatever DRAM holds there; a grouped layer's
+// weight blocks are multiplied as stored over every channel of the units its
+// output-channel group visits (host-compiled blocks hold zeros outside each
+// column's convolution group), so the reference convolves densely with the
+// blocks as it finds them.
+//
+// Pool layers (op 2) and residual adds follow the README's descriptor rules:
+// a pool layer has pool kind 0 (max) or 1 (avg), no flags, no formats, no
+// Winograd mode and no residual; any other op has pool kind 0; a residual
+// address needs FLAG_POST. A pool layer is golden::pool of its dense input
+// (it reads no weights or parameters) and writes int8/int16 elements like a
+// post-processed output; a residual layer adds, after requantisation
+// (golden::requantize_add), the element of its channel and pixel of the dense
+// [P][Q][Kp] tensor at residual_addr.
 #pragma once
 
 #include <algorithm>
@@ -50,6 +63,7 @@
 #include <fmt/format.h>
 
 #include "golden/conv.hpp"
+#include "golden/pool.hpp"
 #include "golden/sparse_formats.hpp"
 #include "golden/winograd.hpp"
 #include "sdla/config.hpp"
@@ -103,7 +117,11 @@ class DescriptorReference {
   struct Geometry {
     unsigned lanes, eb, atom, G, mask_bytes, atoms, unit_atoms, units, positions, halves;
     unsigned pass_eb, pass_lanes, meta_col, P, Q, Kp, ob;
-    std::uint64_t columns;  ///< weight block columns in all: K * units * positions
+    /// Channel units each group of atomic_k output channels visits, and the
+    /// first of them per group (groups 1: all units from 0).
+    unsigned span;
+    std::vector<unsigned> first_unit;
+    std::uint64_t columns;  ///< weight block columns in all: K * span * positions
   };
 
   class Machine {
@@ -208,7 +226,9 @@ class DescriptorReference {
       check_cost(l, g);
 
       std::vector<std::int64_t> y;  // [K][P][Q] as the post-processor emits it
-      if (l.uses_winograd()) {
+      if (l.op == Op::pool) {
+        y = pool(l, d, g);
+      } else if (l.uses_winograd()) {
         const std::vector<std::int64_t> u = winograd_weights(l, d, g);
         y = winograd(l, g, u, input(l, d, g));
       } else {
@@ -220,8 +240,9 @@ class DescriptorReference {
         for (unsigned k = 0; k < K; ++k)
           for (std::size_t i = 0; i < plane; ++i) {
             std::int64_t& v = y[k * plane + i];
-            v = golden::requantize(v + bias[k], l.post.multiplier_for(k), l.post.shift_for(k), l.post.relu, t.min,
-                                   t.max);
+            const std::int64_t r = l.residual ? residual(l, d, g, k, i) : 0;
+            v = golden::requantize_add(v + bias[k], l.post.multiplier_for(k), l.post.shift_for(k), r, l.post.relu,
+                                       t.min, t.max);
           }
       }
       write_output(l, d, g, y);
@@ -231,7 +252,15 @@ class DescriptorReference {
     /// The descriptor's fields as a layer, by the format's rules; 2 for what they reject.
     Layer decode_layer(const LayerDescriptor& d) const {
       const std::vector<ErrorCode> invalid{ErrorCode::invalid_layer};
-      if (d.op > std::uint8_t(Op::fc)) fail(invalid, fmt::format("op {}", d.op));
+      if (d.op > std::uint8_t(Op::pool)) fail(invalid, fmt::format("op {}", d.op));
+      if (d.op == std::uint8_t(Op::pool)) {
+        if (d.pool_kind > 1) fail(invalid, fmt::format("pool kind {}", d.pool_kind));
+        if (d.flags || d.formats || d.winograd || d.residual_addr)
+          fail(invalid, "a pool layer with flags, formats, a Winograd mode or a residual");
+      } else if (d.pool_kind) {
+        fail(invalid, fmt::format("pool kind {} on op {}", d.pool_kind, d.op));
+      }
+      if (d.residual_addr && !(d.flags & LayerDescriptor::FLAG_POST)) fail(invalid, "a residual without FLAG_POST");
       if (d.precision > std::uint8_t(Precision::int16)) fail(invalid, fmt::format("precision {}", d.precision));
       if ((d.formats & LayerDescriptor::FORMAT_WEIGHT_MASK) > std::uint8_t(TensorFormat::sparse_2_4))
         fail(invalid, fmt::format("weight format {}", d.formats & 3));
@@ -257,11 +286,13 @@ class DescriptorReference {
       l.stride_h = d.stride_h;
       l.stride_w = d.stride_w;
       l.pad = {d.pad_top, d.pad_bottom, d.pad_left, d.pad_right};
+      l.groups = d.groups > 1 ? d.groups : 1;  // 0 and 1: one group
       l.weight_format = TensorFormat(d.formats & LayerDescriptor::FORMAT_WEIGHT_MASK);
       l.activation_format = d.formats & LayerDescriptor::FORMAT_INPUT_ZVC ? TensorFormat::zvc : TensorFormat::dense;
       l.winograd = Winograd(d.winograd);
       l.winograd_input_shift = d.winograd_input_shift;
       l.winograd_weight_shift = d.winograd_weight_shift;
+      l.pool_kind = PoolKind(d.pool_kind);
       try {
         l.validate();
       } catch (const LayerError& e) {
@@ -270,6 +301,7 @@ class DescriptorReference {
       if (const std::string why = winograd_ineligibility(l); !why.empty()) fail(invalid, why);
       l.post.enabled = d.flags & LayerDescriptor::FLAG_POST;
       l.post.relu = d.flags & LayerDescriptor::FLAG_RELU;
+      l.residual = d.residual_addr != 0;
       return l;
     }
 
@@ -293,16 +325,30 @@ class DescriptorReference {
       g.P = l.out_height();
       g.Q = l.out_width();
       g.Kp = (l.out_channels + g.lanes - 1) / g.lanes * g.lanes;
-      g.ob = l.post.enabled ? g.eb : accumulator_bytes(l.precision);
-      g.columns = std::uint64_t(l.out_channels) * g.units * g.positions;
+      g.ob = l.post.enabled || l.op == Op::pool ? g.eb : accumulator_bytes(l.precision);
+      // README (grouped convolution): group kg of atomic_k columns visits the
+      // `span` consecutive units from min(first unit it needs, units - span),
+      // span being the most units any group's columns need.
+      const unsigned ak = cfg_.atomic_k, K = l.out_channels, groups = l.groups;
+      const unsigned cg = l.in_channels / groups, kpg = K / groups, unit_lanes = g.lanes * g.unit_atoms;
+      g.span = 0;
+      for (unsigned k0 = 0; k0 < K; k0 += ak) {
+        const unsigned k1 = std::min(K, k0 + ak) - 1;
+        const unsigned first = k0 / kpg * cg / unit_lanes, end = ((k1 / kpg + 1) * cg + unit_lanes - 1) / unit_lanes;
+        g.first_unit.push_back(first);
+        g.span = std::max(g.span, end - first);
+      }
+      for (unsigned& f : g.first_unit) f = std::min(f, g.units - g.span);
+      g.columns = l.op == Op::pool ? 0 : std::uint64_t(K) * g.span * g.positions;  // pool: no weights
       return g;
     }
 
     /// Weight block column of output channel k, channel unit u, position pos
-    /// (earlier groups are full: atomic_k columns).
+    /// (earlier groups are full: atomic_k columns of span units).
     std::uint64_t block(const Layer& l, const Geometry& g, unsigned k, unsigned u, unsigned pos) const {
       const unsigned ak = cfg_.atomic_k, kg = k / ak, cols = std::min(ak, l.out_channels - kg * ak);
-      return std::uint64_t(kg) * ak * g.units * g.positions + (std::uint64_t(u) * g.positions + pos) * cols + k % ak;
+      return std::uint64_t(kg) * ak * g.span * g.positions +
+             (std::uint64_t(u - g.first_unit[kg]) * g.positions + pos) * cols + k % ak;
     }
 
     /// Input rows (or columns) some output needs: the receptive fields, or the
@@ -338,8 +384,11 @@ class DescriptorReference {
     void check_extents(const Layer& l, const LayerDescriptor& d, const Geometry& g) {
       input_from_ = input_span_ = 0;
       const auto codes = data_codes();
-      if (l.uses_winograd() || l.weight_format != TensorFormat::zvc)
+      if (l.op != Op::pool && (l.uses_winograd() || l.weight_format != TensorFormat::zvc))
         bytes(d.weight_addr, g.columns * g.atom, codes, "weights");
+      // A residual layer reads the K channels of every output pixel's residual.
+      if (l.residual)
+        bytes(d.residual_addr, ((std::uint64_t(g.P) * g.Q - 1) * g.Kp + l.out_channels) * g.eb, codes, "residual");
       if (l.weight_format == TensorFormat::zvc)
         bytes(d.weight_meta_addr, g.columns * g.mask_bytes, codes, "weight masks");
       if (l.weight_format == TensorFormat::sparse_2_4)
@@ -392,6 +441,7 @@ class DescriptorReference {
         reads.push_back(clip("weight metadata", d.weight_meta_addr, 0,
                              g.columns * (l.weight_format == TensorFormat::zvc ? g.mask_bytes : g.meta_col)));
       const std::uint64_t out_elems = std::uint64_t(g.P) * g.Q * g.Kp;
+      if (l.residual) reads.push_back(clip("residual", d.residual_addr, 0, out_elems * g.eb));
       std::vector<Range> writes{clip("output", d.output_addr, 0, out_elems * g.ob)};
       if (d.output_zvc()) writes.push_back(clip("output masks", d.output_mask_addr, 0, out_elems / g.G));
       auto overlap = [](const Range& a, const Range& b) { return a.lo < b.hi && b.lo < a.hi; };
@@ -406,10 +456,14 @@ class DescriptorReference {
       const std::uint64_t macs =
           l.uses_winograd()
               ? 16 * std::uint64_t((g.P + 1) / 2) * ((g.Q + 1) / 2) * g.atoms * g.lanes * l.out_channels * g.halves
-              : pixels * l.out_channels * g.atoms * g.lanes * l.kernel_h * l.kernel_w;
+              : pixels * l.out_channels * (l.groups > 1 ? g.span * g.unit_atoms : g.atoms) * g.lanes * l.kernel_h *
+                    l.kernel_w;
       // MAC-array cycles, DRAM bytes at the small preset's byte per cycle, and a fixed cost per layer.
-      r_.cost += macs / cfg_.peak_macs(Precision::int8) + input_span_ * g.atom + g.columns * g.atom +
-                 pixels * g.Kp * g.ob + 400;
+      // Pool: one atom-wide operation per window element and channel atom.
+      const std::uint64_t compute = l.op == Op::pool ? pixels * g.atoms * l.kernel_h * l.kernel_w
+                                                     : macs / cfg_.peak_macs(Precision::int8);
+      r_.cost += compute + input_span_ * g.atom + g.columns * g.atom + pixels * g.Kp * g.ob +
+                 (l.residual ? pixels * g.Kp * g.eb : 0) + 400;
       if (r_.cost > max_cost_) unpredictable(fmt::format("the run would take the model about {} cycles", r_.cost));
       if (l.uses_winograd() && std::uint64_t(l.in_channels) * l.in_height * l.in_width > kMaxInputElements)
         unpredictable("the input is too large for the golden reference");
@@ -455,7 +509,9 @@ class DescriptorReference {
       return zvc_granule_values(mask, v, G);
     }
 
-    /// Weights [K, C, R, S] of a direct layer, decoded from any weight format.
+    /// Weights [K, C, R, S] of a direct layer, decoded from any weight format;
+    /// a grouped layer's too, dense over every input channel (zero outside
+    /// the units its output-channel group visits).
     Tensor<std::int16_t> weights(const Layer& l, const LayerDescriptor& d, const Geometry& g) const {
       const unsigned K = l.out_channels, C = l.in_channels, S = l.kernel_w;
       Tensor<std::int16_t> w({K, C, l.kernel_h, S});
@@ -464,7 +520,7 @@ class DescriptorReference {
       };
       const std::uint8_t* values = l.weight_format == TensorFormat::zvc ? nullptr : r_.dram.data() + d.weight_addr;
       for (unsigned k = 0; k < K; ++k)
-        for (unsigned u = 0; u < g.units; ++u)
+        for (unsigned u = g.first_unit[k / cfg_.atomic_k]; u < g.first_unit[k / cfg_.atomic_k] + g.span; ++u)
           for (unsigned pos = 0; pos < g.positions; ++pos) {
             const std::uint64_t b = block(l, g, k, u, pos);
             if (l.weight_format == TensorFormat::dense) {
@@ -559,13 +615,60 @@ class DescriptorReference {
       return x;
     }
 
+    /// golden::pool of the whole input; for an input too large to hold, pixel
+    /// by pixel: each output is golden::pool of its window clipped to the
+    /// image, as a layer of its own (only in-image elements count either way).
+    std::vector<std::int64_t> pool(const Layer& l, const LayerDescriptor& d, const Geometry& g) const {
+      auto run = [&](const Layer& layer, const Tensor<std::int16_t>& x) {
+        if (layer.precision == Precision::int16) {
+          const auto y = golden::pool(layer, x);
+          return std::vector<std::int64_t>(y.values().begin(), y.values().end());
+        }
+        const auto y = golden::pool(layer, narrow<std::int8_t>(x));
+        return std::vector<std::int64_t>(y.values().begin(), y.values().end());
+      };
+      if (std::uint64_t(l.in_channels) * l.in_height * l.in_width <= kMaxInputElements) return run(l, input(l, d, g));
+      const unsigned C = l.in_channels;
+      std::vector<std::int64_t> y(std::size_t(C) * g.P * g.Q);
+      for (unsigned p = 0; p < g.P; ++p)
+        for (unsigned q = 0; q < g.Q; ++q) {
+          const long h0 = std::max(0L, long(p) * l.stride_h - long(l.pad.top));
+          const long h1 = std::min(long(l.in_height), long(p) * l.stride_h - long(l.pad.top) + long(l.kernel_h));
+          const long w0 = std::max(0L, long(q) * l.stride_w - long(l.pad.left));
+          const long w1 = std::min(long(l.in_width), long(q) * l.stride_w - long(l.pad.left) + long(l.kernel_w));
+          Layer window = l;
+          window.in_height = window.kernel_h = unsigned(h1 - h0);
+          window.in_width = window.kernel_w = unsigned(w1 - w0);
+          window.stride_h = window.stride_w = 1;
+          window.pad = Padding{};
+          Tensor<std::int16_t> x({C, window.in_height, window.in_width});
+          for (long h = h0; h < h1; ++h)
+            for (long w = w0; w < w1; ++w) {
+              const auto px = pixel(l, d, g, unsigned(h), unsigned(w));
+              for (unsigned c = 0; c < C; ++c) x.at({c, std::size_t(h - h0), std::size_t(w - w0)}) = px[c];
+            }
+          const auto out = run(window, x);
+          for (unsigned c = 0; c < C; ++c) y[(std::size_t(c) * g.P + p) * g.Q + q] = out[c];
+        }
+      return y;
+    }
+
+    /// The residual element of channel k at output pixel i (= p * Q + q): the
+    /// dense [P][Q][Kp] tensor at residual_addr, of the layer's element width.
+    std::int64_t residual(const Layer&, const LayerDescriptor& d, const Geometry& g, unsigned k, std::size_t i) const {
+      const std::uint64_t at = offset(d.residual_addr, (std::uint64_t(i) * g.Kp + k) * g.eb, "residual");
+      return element(bytes(at, g.eb, data_codes(), "residual"), g.eb);
+    }
+
     /// golden::conv2d of the whole layer; for an input too large to hold
     /// (a few pixels sampled from a huge one), pixel by pixel: each output is
     /// golden::conv2d of its R x S window (padding as zeros) as a layer of its own.
     std::vector<std::int64_t> direct(const Layer& l, const LayerDescriptor& d, const Geometry& g,
                                      const Tensor<std::int16_t>& w) const {
-      Layer bare = l;  // golden::conv2d validates the layer: post parameters are applied later
+      Layer bare = l;  // golden::conv2d validates the layer: post parameters (and a residual) are applied later
       bare.post = PostOp{};
+      bare.residual = false;
+      bare.groups = 1;  // the weights are dense over every channel (weights())
       auto conv = [&](const Layer& layer, const Tensor<std::int16_t>& x) {
         if (layer.precision == Precision::int16) return golden::conv2d(layer, x, w).values();
         const auto acc = golden::conv2d(layer, narrow<std::int8_t>(x), narrow<std::int8_t>(w));

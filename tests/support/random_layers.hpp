@@ -59,6 +59,40 @@ inline Layer random_layer(std::mt19937_64& rng, Precision p, unsigned index, Ten
   return l;
 }
 
+/// A random grouped conv2d layer (weights [K, C / groups, R, S]): by `index`,
+/// depthwise 3x3 stride 1 or 2 (groups = C, K = C or 2C), or 2 or 4 groups of
+/// channel counts that are not multiples of the lanes; 2:4 weights get
+/// C / groups a multiple of 4. Sizes, padding, densities and post-processing random.
+inline Layer random_grouped_layer(std::mt19937_64& rng, Precision p, unsigned index,
+                                  TensorFormat weights = TensorFormat::dense, TensorFormat acts = TensorFormat::dense) {
+  Layer l = random_layer(rng, p, index, weights, acts);
+  l.name = fmt::format("grouped{}", index);
+  l.op = Op::conv2d;
+  l.in_height = pick(rng, 1, 14);
+  l.in_width = pick(rng, 1, 14);
+  const bool s24 = weights == TensorFormat::sparse_2_4;
+  if (index % 2 == 0) {
+    l.groups = pick(rng, 1, 80);
+    l.in_channels = l.groups;
+    l.out_channels = l.groups * pick(rng, 1, 2);  // depth multiplier 1 or 2
+    l.kernel_h = l.kernel_w = 3;
+    l.stride_h = l.stride_w = index % 4 == 0 ? 1 : 2;
+    l.pad = {1, 1, 1, 1};
+  } else {
+    l.groups = index % 4 == 1 ? 2 : 4;
+    l.in_channels = l.groups * (s24 ? 4 * pick(rng, 1, 9) : pick(rng, 1, 37));
+    l.out_channels = l.groups * pick(rng, 1, 20);
+    const unsigned kinds[] = {1, 1, 2, 3, 3};
+    l.kernel_h = l.kernel_w = kinds[pick(rng, 0, 4)];
+    l.stride_h = l.stride_w = pick(rng, 1, 2);
+    l.pad = {pick(rng, 0, l.kernel_h - 1), pick(rng, 0, l.kernel_h - 1), pick(rng, 0, l.kernel_w - 1),
+             pick(rng, 0, l.kernel_w - 1)};
+  }
+  l.in_height = std::max(l.in_height, l.kernel_h);
+  l.in_width = std::max(l.in_width, l.kernel_w);
+  return l;
+}
+
 /// Runs every workload through one testbench and compares each layer with the
 /// golden reference; with the RTL, the C++ model's activity of the same passes
 /// must equal the RTL's. Returns the outcomes for further checks.
@@ -82,6 +116,7 @@ inline std::vector<RunOutcome> check(const std::string& preset, const std::vecto
       const Layer& l = workloads[i].layers[j];
       EXPECT_TRUE(outcomes[i].outputs[j] == golden[j])
           << "workload " << i << " layer " << l.name << ": " << to_string(l.op) << " " << to_string(l.precision)
+          << " groups " << l.groups << " " << to_string(l.weight_format) << "/" << to_string(l.activation_format)
           << " C" << l.in_channels << " " << l.in_height << "x" << l.in_width << " K" << l.out_channels << " k"
           << l.kernel_h << "x" << l.kernel_w << " s" << l.stride_h << "," << l.stride_w << " pad " << l.pad.top
           << "," << l.pad.bottom << "," << l.pad.left << "," << l.pad.right << " post " << l.post.enabled;
@@ -94,6 +129,16 @@ inline std::vector<RunOutcome> check(const std::string& preset, const std::vecto
     }
   }
   return outcomes;
+}
+
+/// Random single-layer grouped workloads of precision p and the given formats.
+inline std::vector<Workload> random_grouped_workloads(std::mt19937_64& rng, Precision p, unsigned count,
+                                                      TensorFormat weights = TensorFormat::dense,
+                                                      TensorFormat acts = TensorFormat::dense) {
+  std::vector<Workload> workloads;
+  for (unsigned i = 0; i < count; ++i)
+    workloads.push_back(generate_workload({random_grouped_layer(rng, p, i, weights, acts)}, rng()));
+  return workloads;
 }
 
 /// Random single-layer workloads of precision p and the given formats.

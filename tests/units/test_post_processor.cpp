@@ -44,15 +44,31 @@ struct Bench {
                                   r.tile.bytes = nullptr;  // valid only during the call
                                   got.push_back(std::move(r));
                                 }};
+  // The post-processor's read DMA: residual reads served from `memory`, each
+  // transfer taking `dma_latency` (requests recorded).
+  std::vector<std::uint8_t> memory;
+  std::vector<DmaTransfer> dma_requests;
+  sc_time dma_latency{100, sc_core::SC_NS};
+  test::Sink<DmaTransfer> dma{"dma", [this](DmaTransfer& t, sc_time& d) {
+                                t.data.clear();
+                                for (const DmaRun& r : t.runs)
+                                  t.data.insert(t.data.end(), memory.begin() + std::ptrdiff_t(r.dram),
+                                                memory.begin() + std::ptrdiff_t(r.dram + r.len));
+                                t.ok = true;
+                                dma_requests.push_back(t);
+                                d += dma_latency;
+                              }};
   Bench() {
     source.isock.bind(post.tsock);
     post.out_isock.bind(writer.tsock);
+    post.dma_isock.bind(dma.tsock);
   }
 };
 
-/// The rule of sdla/layer.hpp, in 128-bit arithmetic.
+/// The rule of sdla/layer.hpp, in 128-bit arithmetic; `residual` is added
+/// after the rounding, before ReLU and saturation.
 std::int64_t rule(std::int64_t acc, std::int32_t bias, std::int32_t multiplier, unsigned shift, bool relu,
-                  Precision p) {
+                  Precision p, std::int64_t residual = 0) {
   __int128 v = (__int128(acc) + bias) * multiplier;
   if (shift > 0) {
     const __int128 d = __int128(1) << shift;
@@ -60,6 +76,7 @@ std::int64_t rule(std::int64_t acc, std::int32_t bias, std::int32_t multiplier, 
     // floor division (arithmetic shift of a negative value rounds down)
     v = v >= 0 ? v / d : -((-v + d - 1) / d);
   }
+  v += residual;
   if (relu && v < 0) v = 0;
   const std::int64_t lo = p == Precision::int8 ? -128 : -32768, hi = p == Precision::int8 ? 127 : 32767;
   return v < lo ? lo : v > hi ? hi : std::int64_t(v);
@@ -269,6 +286,126 @@ void check_raw(Precision p, std::uint64_t default_seed) {
     }
   EXPECT_EQ(b.post.activity().at("elements"), std::uint64_t(t.tile.per_column) * t.tile.columns);
   EXPECT_EQ(b.post.activity().at("requantize"), 0u);
+}
+
+// A residual layer: the post-processor reads the residual elements of each
+// tile through its own DMA port (the tile's channels of each of its pixels,
+// from the dense [P][Q][Kp] tensor) and adds them after requantisation,
+// before ReLU and saturation; the read delays the tile's outputs.
+void check_residual(Precision p, std::uint64_t default_seed) {
+  std::mt19937_64 rng(test::seed(default_seed));
+  const unsigned K = 20, pad = p == Precision::int8 ? 8 : 4, Kp = (K + pad - 1) / pad * pad, eb = element_bytes(p);
+  const std::uint64_t base = 0x40;
+  Layer l;
+  l.name = "residual";
+  l.precision = p;
+  l.in_channels = 16;
+  l.in_height = l.in_width = 8;  // kernel 1: P = Q = 8
+  l.out_channels = K;
+  l.post.enabled = true;
+  l.residual = true;
+  std::vector<std::int32_t> bias(K);
+  for (unsigned k = 0; k < K; ++k) {
+    l.post.multiplier.push_back(std::int32_t(std::uniform_int_distribution<int>(1, 3000)(rng)));
+    l.post.shift.push_back(std::uint8_t(std::uniform_int_distribution<int>(8, 14)(rng)));
+    bias[k] = std::uniform_int_distribution<std::int32_t>(-2000, 2000)(rng);
+  }
+  const unsigned P = l.out_height(), Q = l.out_width();
+  Bench b;
+  b.memory.assign(base + std::size_t(P) * Q * Kp * eb, 0);
+  const std::int64_t lo = traits(p).min, hi = traits(p).max;
+  std::uniform_int_distribution<std::int64_t> any(lo, hi);
+  for (std::size_t i = 0; i < std::size_t(P) * Q * Kp; ++i) {
+    const std::int64_t r = i % 13 == 0 ? hi : i % 17 == 0 ? lo : any(rng);
+    for (unsigned byte = 0; byte < eb; ++byte) b.memory[base + i * eb + byte] = std::uint8_t(std::uint64_t(r) >> (8 * byte));
+  }
+  auto residual_at = [&](unsigned pp, unsigned q, unsigned k) {
+    return read_le(&b.memory[base + ((std::size_t(pp) * Q + q) * Kp + k) * eb], eb);
+  };
+  const std::int64_t bound = std::int64_t(1) << 20;
+  std::vector<Tile> tiles{random_tile(rng, 0, 12, 3, 4, [&](unsigned) { return bound; }),
+                          random_tile(rng, 12, 8, 2, 5, [&](unsigned) { return bound; })};
+  const std::vector<bool> relu{false, true};
+  b.source.run([&](const auto& send) {
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+      Layer li = l;
+      li.post.relu = relu[i];
+      b.post.configure(li, bias, base, pad);
+      tiles[i].tile.sums = tiles[i].sums.data();
+      send(tiles[i].tile);
+    }
+  });
+  sc_core::sc_start();
+  ASSERT_EQ(b.got.size(), tiles.size());
+  ASSERT_EQ(b.dma_requests.size(), tiles.size()) << "one residual read per tile";
+  std::uint64_t elements = 0, saturated = 0, clipped = 0;
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    const SumTile& in = tiles[i].tile;
+    const TileStep& s = in.step;
+    // The read: the tile's channels of each of its pixels, in the tile's pixel order.
+    const DmaTransfer& t = b.dma_requests[i];
+    EXPECT_EQ(t.tensor, Stream::residual);
+    EXPECT_EQ(t.dir, DmaTransfer::Dir::read);
+    EXPECT_EQ(t.dense_bytes, std::uint64_t(s.pixels()) * in.columns * eb);
+    ASSERT_EQ(t.runs.size(), s.pixels());
+    for (unsigned v = 0; v < s.pixels(); ++v) {
+      const unsigned pp = s.p0 + v / (s.q1 - s.q0), q = s.q0 + v % (s.q1 - s.q0);
+      EXPECT_EQ(t.runs[v].dram, base + ((std::uint64_t(pp) * Q + q) * Kp + in.first_channel) * eb) << "pixel " << v;
+      EXPECT_EQ(t.runs[v].len, std::size_t(in.columns) * eb);
+    }
+    const Received& r = b.got[i];
+    for (unsigned v = 0; v < in.per_column; ++v)
+      for (unsigned c = 0; c < in.columns; ++c) {
+        const unsigned k = in.first_channel + c;
+        const unsigned pp = s.p0 + v / (s.q1 - s.q0), q = s.q0 + v % (s.q1 - s.q0);
+        const std::int64_t acc = tiles[i].sums[std::size_t(c) * in.stride + v], res = residual_at(pp, q, k);
+        const std::int64_t want = rule(acc, bias[k], l.post.multiplier[k], l.post.shift[k], relu[i], p, res);
+        ASSERT_EQ(want, golden::requantize_add(acc + bias[k], l.post.multiplier[k], l.post.shift[k], res, relu[i],
+                                               lo, hi))
+            << "golden::requantize_add and the rule of layer.hpp disagree";
+        ASSERT_EQ(read_le(&r.bytes[(std::size_t(v) * in.columns + c) * eb], eb), want)
+            << "tile " << i << " pixel " << v << " channel " << k << " acc " << acc << " residual " << res;
+        ++elements;
+        saturated += want == lo || want == hi;
+        clipped += relu[i] && want == 0;
+      }
+  }
+  EXPECT_EQ(b.post.activity().at("residual_adds"), elements);
+  EXPECT_EQ(b.post.activity().at("requantize"), elements);
+  EXPECT_GT(saturated, 0u) << "the residual should push some sums past the range";
+  EXPECT_GT(clipped, 0u);
+  // Each tile's outputs wait for its residual read.
+  EXPECT_GE(b.source.annotated(), double(tiles.size()) * b.dma_latency);
+}
+
+TEST(PostProcessor, ResidualInt8) { check_residual(Precision::int8, 4005); }
+
+TEST(PostProcessor, ResidualInt16) { check_residual(Precision::int16, 4006); }
+
+// Without a residual the DMA port is never used and no residual count appears.
+TEST(PostProcessor, NoResidualNoReads) {
+  Layer l;
+  l.precision = Precision::int8;
+  l.out_channels = 1;
+  l.post.enabled = true;
+  l.post.multiplier = {1};
+  l.post.shift = {0};
+  Bench b;
+  std::vector<std::int64_t> sums = {5};
+  b.source.run([&](const auto& send) {
+    b.post.configure(l, {0}, 0x40, 8);  // an address without Layer::residual is ignored
+    SumTile t;
+    t.columns = 1;
+    t.per_column = 1;
+    t.stride = 1;
+    t.step.p1 = t.step.q1 = 1;
+    t.sums = sums.data();
+    send(t);
+  });
+  sc_core::sc_start();
+  EXPECT_TRUE(b.dma_requests.empty());
+  EXPECT_EQ(b.post.activity().count("residual_adds"), 0u);
+  EXPECT_EQ(b.source.annotated(), sc_core::SC_ZERO_TIME);
 }
 
 TEST(PostProcessor, RawPassThroughInt8) { check_raw(Precision::int8, 4003); }

@@ -124,6 +124,28 @@ void check_plan(const Layer& l, const AcceleratorConfig& cfg, Seen& seen) {
   ASSERT_GE(plan.rows_per_tile, 1u);
   ASSERT_GE(plan.cols_per_tile, 1u);
 
+  // Grouped layers: each output-channel group visits `span` units from
+  // first_unit, covering every unit its columns read (computed here from
+  // the definition); one group per step. groups 1: all units from 0.
+  const ChannelSpan& cs = plan.channels;
+  const unsigned unit_lanes = lanes * plan.unit_atoms, cg = l.in_channels / l.groups, kpg = l.out_channels / l.groups;
+  unsigned most = 0;
+  for (unsigned g = 0; g < plan.kgroups; ++g) {
+    const unsigned k0 = g * cfg.atomic_k, k1 = std::min(l.out_channels, k0 + cfg.atomic_k) - 1;
+    const unsigned need0 = k0 / kpg * cg / unit_lanes, need1 = ceil_div((k1 / kpg + 1) * cg, unit_lanes);
+    ASSERT_LE(cs.first_unit(g), need0) << "group " << g;
+    ASSERT_GE(cs.first_unit(g) + cs.span, need1) << "group " << g;
+    ASSERT_LE(cs.first_unit(g) + cs.span, plan.units) << "group " << g;
+    most = std::max(most, need1 - need0);
+  }
+  ASSERT_EQ(cs.span, most);
+  if (l.groups == 1) {
+    ASSERT_EQ(cs.span, plan.units);
+  } else {
+    ASSERT_EQ(plan.kgroups_per_block, 1u);
+  }
+  const unsigned span = cs.span;
+
   // (d) Weight positions: R x S direct; 16 Winograd components per atom of
   // the pass precision, so exact int8 (int16 lanes, half as many) takes 32.
   if (l.winograd == Winograd::off) {
@@ -143,13 +165,13 @@ void check_plan(const Layer& l, const AcceleratorConfig& cfg, Seen& seen) {
 
   // (c) The accumulator: every group of the block stays resident while the
   // channel blocks go by, unless all channel units fit one block.
-  const std::size_t groups_resident = plan.units_per_block < plan.units ? plan.kgroups_per_block : 1;
+  const std::size_t groups_resident = plan.units_per_block < span ? plan.kgroups_per_block : 1;
   const std::size_t capacity = cfg.accumulator_bytes / accumulator_bytes(l.precision);
   EXPECT_LE(groups_resident * cfg.atomic_k * plan.accumulator_entries(plan.rows_per_tile, plan.cols_per_tile),
             capacity);
 
-  // (a) Coverage: one counter per (pixel, group, unit).
-  const std::size_t cells = std::size_t(P) * Q * plan.kgroups * plan.units;
+  // (a) Coverage: one counter per (pixel, group, unit the group visits).
+  const std::size_t cells = std::size_t(P) * Q * plan.kgroups * span;
   ASSERT_LE(cells, std::size_t(64) << 20) << "layer too big for the coverage check";
   std::vector<std::uint8_t> covered(cells, 0);
   const std::size_t n = plan.step_count();
@@ -163,7 +185,8 @@ void check_plan(const Layer& l, const AcceleratorConfig& cfg, Seen& seen) {
     ASSERT_LE(s.kg1, plan.kgroups);
     ASSERT_LE(s.kg1 - s.kg0, plan.kgroups_per_block);
     ASSERT_LT(s.u0, s.u1);
-    ASSERT_LE(s.u1, plan.units);
+    ASSERT_GE(s.u0, cs.first_unit(s.kg0));
+    ASSERT_LE(s.u1, cs.first_unit(s.kg0) + span);
     ASSERT_LE(s.u1 - s.u0, plan.units_per_block);
     ASSERT_LT(s.p0, s.p1);
     ASSERT_LE(s.p1, P);
@@ -171,8 +194,8 @@ void check_plan(const Layer& l, const AcceleratorConfig& cfg, Seen& seen) {
     ASSERT_LT(s.q0, s.q1);
     ASSERT_LE(s.q1, Q);
     ASSERT_LE(s.q1 - s.q0, plan.cols_per_tile);
-    EXPECT_EQ(s.first_c, s.u0 == 0);
-    EXPECT_EQ(s.last_c, s.u1 == plan.units);
+    EXPECT_EQ(s.first_c, s.u0 == cs.first_unit(s.kg0));
+    EXPECT_EQ(s.last_c, s.u1 == cs.first_unit(s.kg0) + span);
     EXPECT_EQ(s.pixels(), (s.p1 - s.p0) * (s.q1 - s.q0));
     // The window: the receptive field of the outputs, clipped to the image.
     const long top = long(s.p0) * l.stride_h - long(l.pad.top);
@@ -209,7 +232,7 @@ void check_plan(const Layer& l, const AcceleratorConfig& cfg, Seen& seen) {
       for (unsigned u = s.u0; u < s.u1; ++u)
         for (unsigned p = s.p0; p < s.p1; ++p)
           for (unsigned q = s.q0; q < s.q1; ++q) {
-            std::uint8_t& c = covered[((std::size_t(g) * plan.units + u) * P + p) * Q + q];
+            std::uint8_t& c = covered[((std::size_t(g) * span + u - cs.first_unit(g)) * P + p) * Q + q];
             over += c != 0;
             c = 1;
           }
@@ -219,7 +242,7 @@ void check_plan(const Layer& l, const AcceleratorConfig& cfg, Seen& seen) {
   EXPECT_EQ(std::count(covered.begin(), covered.end(), 0), 0) << "cells no step computes";
 
   seen.split_k += plan.kgroups_per_block < plan.kgroups;
-  seen.split_c += plan.units_per_block < plan.units;
+  seen.split_c += plan.units_per_block < span;
   seen.split_rows += plan.rows_per_tile < P;
   seen.split_cols += plan.cols_per_tile < Q;
   seen.winograd += plan.winograd != Winograd::off;
@@ -249,6 +272,60 @@ void check_random_layers(const std::string& preset, std::uint64_t default_seed, 
 TEST(TilePlan, RandomLayersSmallPreset) { check_random_layers("small", 1001, 300, 48, 300, 200); }
 
 TEST(TilePlan, RandomLayersFullPreset) { check_random_layers("full", 1002, 300, 64, 1200, 600); }
+
+// Grouped and depthwise layers of every weight format: each step one
+// output-channel group, its channel units within the span it visits.
+TEST(TilePlan, GroupedLayers) {
+  std::mt19937_64 rng(test::seed(1005));
+  for (const std::string& preset : std::vector<std::string>{"small", "full"}) {
+    const auto cfg = AcceleratorConfig::preset(preset);
+    Seen seen;
+    for (unsigned i = 0; i < 150; ++i) {
+      Layer l = random_layer(rng, i, 40, 1, 1);
+      l.op = Op::conv2d;
+      l.in_height = std::max(l.in_height, 3u);
+      l.in_width = std::max(l.in_width, 3u);
+      l.kernel_h = std::min(l.kernel_h, l.in_height);
+      l.kernel_w = std::min(l.kernel_w, l.in_width);
+      l.pad = {};
+      const bool s24 = l.weight_format == TensorFormat::sparse_2_4;
+      l.groups = i % 3 == 0 ? pick(rng, 1, 400) : pick(rng, 2, 6);
+      const unsigned per_in = i % 3 == 0 ? 1 : (s24 ? 4 : 1) * pick(rng, 1, preset == "small" ? 30 : 120);
+      l.in_channels = l.groups * per_in;
+      l.out_channels = l.groups * pick(rng, 1, i % 3 == 0 ? 2 : 40);
+      if (l.in_channels > 65535 || l.out_channels > 65535) continue;
+      check_plan(l, cfg, seen);
+      if (HasFatalFailure()) return;
+    }
+    EXPECT_GT(seen.split_c, 0u) << preset << ": channel blocks within a group";
+    EXPECT_GT(seen.split_rows, 0u) << preset;
+  }
+}
+
+TEST(TilePlan, DepthwiseSpansOneUnitWhereAGroupFitsAnAtom) {
+  // atomic_k columns read atomic_k channels: one unit when they fit a unit
+  // (lanes, twice for 2:4) of the precision, two for small int16 (8 columns, 4 lanes).
+  struct Case {
+    const char* preset;
+    Precision p;
+    TensorFormat w;
+    unsigned span;
+  };
+  const TensorFormat dense = TensorFormat::dense;
+  for (const Case& c : {Case{"full", Precision::int8, dense, 1}, Case{"full", Precision::int16, dense, 1},
+                        Case{"small", Precision::int8, dense, 1}, Case{"small", Precision::int16, dense, 2},
+                        Case{"small", Precision::int16, TensorFormat::sparse_2_4, 1},
+                        Case{"full", Precision::int8, TensorFormat::zvc, 1}}) {
+    Layer l;
+    l.precision = c.p;
+    l.weight_format = c.w;
+    l.in_channels = l.out_channels = l.groups = 96;
+    l.in_height = l.in_width = 8;
+    l.kernel_h = l.kernel_w = 3;
+    const auto cfg = AcceleratorConfig::preset(c.preset);
+    EXPECT_EQ(plan_tiles(l, cfg).span(), c.span) << c.preset << " " << to_string(c.p) << " " << to_string(c.w);
+  }
+}
 
 // Winograd plans of every mode and precision the pipeline runs, on both presets.
 TEST(TilePlan, WinogradModes) {
