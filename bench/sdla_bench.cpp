@@ -3,8 +3,8 @@
 // fc layer) it prints GMAC/s of the golden reference, of the C++ model (all
 // activity counters included) and of the RTL co-simulation, the model/RTL and
 // model/golden ratios, and the wall time and peak resident memory of a whole
-// `sdla-run` of each full-preset int8 layer. A benchmark prints figures; it
-// asserts nothing. Each measurement runs in a child process of its own
+// `sdla-run` of each full-preset int8 layer and of whole networks (`--network`).
+// A benchmark prints figures; it asserts nothing. Each measurement runs in a child process of its own
 // (SystemC elaborates once per process).
 //
 //   sdla_bench [--no-rtl] [--layer NAME]... [--preset NAME]... [--precision int8|int16]...
@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "builtin_networks.hpp"
 #include "io/layer_file.hpp"
 #include "mac_arrays.hpp"
 #include "testbench.hpp"
@@ -143,6 +145,9 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()));
   app.add_option("--precision", precisions, "Precisions (default: int8 int16)")->check(CLI::IsMember({"int8", "int16"}));
   app.add_flag("--no-rtl", no_rtl, "Skip the RTL co-simulation");
+  std::vector<std::string> networks{"resnet50"};
+  app.add_option("--network", networks, "Whole networks to run end to end (default: resnet50; none: --network \"\")")
+      ->check(CLI::IsMember({"resnet50", "vgg16", "mobilenetv2", "bert-base", ""}));
   app.add_option("--child", child_args, "(internal) one measurement: WHAT PRESET PRECISION LAYER")->expected(4);
   try {
     app.parse(argc, argv);
@@ -156,6 +161,7 @@ int sc_main(int argc, char** argv) {
     return 2;
   }
   if (layers.empty()) layers = names;
+  networks.erase(std::remove(networks.begin(), networks.end(), ""), networks.end());
   const std::string self = "/proc/self/exe";
   char exe[4096] = {};
   const ssize_t n = readlink(self.c_str(), exe, sizeof exe - 1);
@@ -186,6 +192,21 @@ int sc_main(int argc, char** argv) {
     std::remove(file.c_str());
     fmt::print("{:<16} {:>10} {:>14}\n", layer, r.ok ? fmt::format("{:.3f}", r.seconds) : "failed",
                fmt::format("{:.1f}", double(r.max_rss_kib) / 1024));
+  }
+
+  // Whole networks end to end: tensors, calibration on the golden, compilation,
+  // simulation and the check of every layer, as `sdla-run --network` runs them.
+  if (!networks.empty()) {
+    fmt::print("\nsdla-run --network, whole process (full, int8, dense, golden check included):\n");
+    fmt::print("{:<16} {:>10} {:>14} {:>16}\n", "network", "wall s", "peak RSS MiB", "GMAC/s overall");
+    for (const auto& net : networks) {
+      const ChildResult r = spawn({dir + "/sdla-run", "--network", net, "--quiet"});
+      const double macs = double(sdla::lower(sdla::builtin_network(net)).macs());
+      fmt::print("{:<16} {:>10} {:>14} {:>16}\n", net, r.ok ? fmt::format("{:.3f}", r.seconds) : "failed",
+                 fmt::format("{:.1f}", double(r.max_rss_kib) / 1024),
+                 r.ok ? fmt::format("{:.2f}", macs / r.seconds / 1e9) : "-");
+      std::fflush(stdout);
+    }
   }
   return 0;
 }
