@@ -206,8 +206,10 @@ class Lowering {
       fail(i, fmt::format("'{}' is produced after '{}', so it cannot be added in that layer's post-processor",
                           out_.tensors[other].name, out_.tensors[in[fused]].name));
     HwLayer& hw = out_.layers[li];
-    hw.layer.residual = true;
-    hw.layer.post.relu = n.relu;
+    for (Layer* l : {&hw.layer, &hw.original}) {
+      l->residual = true;
+      l->post.relu = n.relu;
+    }
     hw.add_node = i;
     hw.residual = other;
     // The layer now writes the sum: the add's output names its output tensor.

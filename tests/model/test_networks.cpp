@@ -355,6 +355,19 @@ TEST_P(ChannelExtensionRun, IsBitExact) {
             << " cycles\n";
 }
 
+/// A channel-extended stem that takes an add: the add applies to the layer as given too.
+TEST(ChannelExtension, StemWithAFusedAdd) {
+  const char* text = R"({"name": "stem_add", "input": {"shape": [3, 9, 9]}, "nodes": [
+    {"name": "conv1", "op": "conv2d", "out_channels": 3, "kernel": [3, 3], "padding": [1, 1]},
+    {"name": "sum", "op": "add", "inputs": ["conv1", "input"], "relu": true}]})";
+  const LoweredNetwork net = lower(parse_network(nlohmann::json::parse(text), "stem_add"));
+  ASSERT_EQ(net.layers.size(), 1u);
+  EXPECT_EQ(net.layers[0].folded_columns, 3u);
+  EXPECT_TRUE(net.layers[0].original.residual);
+  EXPECT_TRUE(net.layers[0].original.post.relu);
+  check_network(net, "full", test::seed(2));
+}
+
 INSTANTIATE_TEST_SUITE_P(PresetsOnOff, ChannelExtensionRun,
                          ::testing::Combine(::testing::Values("small", "full"), ::testing::Bool()));
 
