@@ -1,9 +1,5 @@
 #include "network_run.hpp"
 
-#include <stdexcept>
-
-#include <fmt/format.h>
-
 namespace sdla {
 
 NetworkProgram compile_network_program(const AcceleratorConfig& cfg, const NetworkWorkload& w) {
