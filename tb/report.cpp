@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
@@ -87,6 +89,7 @@ nlohmann::json make_report(const ReportInput& in) {
   Energy total_energy;
   std::uint64_t macs = 0;
   double peak_cycles = 0;  // cycles x peak MACs, summed over layers
+  std::uint64_t overlap = 0;
   bool exact = out.ok && in.layer_bit_exact.size() == out.layers.size();
   bool has_sources = false, sources_equal = true;
   nlohmann::json layers = nlohmann::json::array();
@@ -104,6 +107,10 @@ nlohmann::json make_report(const ReportInput& in) {
     lj["name"] = l.name;
     lj["bit_exact"] = in.checked ? nlohmann::json(layer_exact) : nlohmann::json(nullptr);
     lj["cycles"] = rec.cycles;
+    lj["start_cycle"] = rec.start_cycle;
+    lj["load_cycle"] = rec.load_cycle;
+    lj["end_cycle"] = rec.end_cycle;
+    lj["overlap_cycles"] = rec.overlap_cycles;
     lj["macs"] = l.macs();
     lj["mac_utilization"] = util;
     lj["dram_bytes_read"] = count(rec.activity, "dram", "read_bytes");
@@ -137,6 +144,7 @@ nlohmann::json make_report(const ReportInput& in) {
     total_energy.total_pj += e.total_pj;
     macs += l.macs();
     peak_cycles += double(rec.cycles) * cfg.peak_macs(l.precision);
+    overlap += rec.overlap_cycles;
   }
   r["checked"] = in.checked;
   r["bit_exact"] = in.checked ? nlohmann::json(exact) : nlohmann::json(nullptr);
@@ -146,6 +154,8 @@ nlohmann::json make_report(const ReportInput& in) {
                   {"layer", out.error_layer}, {"message", out.message}};
   r["cycles"] = out.cycles;
   r["time_us"] = double(out.cycles) / cfg.clock_mhz;
+  // Cycles in which a layer was loading while the layer before still computed, summed.
+  r["overlap_cycles"] = overlap;
   r["macs"] = macs;
   r["mac_utilization"] = peak_cycles > 0 ? double(macs) / peak_cycles : 0.0;
   r["dram_bytes_read"] = count(total, "dram", "read_bytes");
@@ -194,6 +204,10 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
              r["cycles"].get<std::uint64_t>(), r["time_us"].get<double>(), r["macs"].get<std::uint64_t>(),
              100 * r["mac_utilization"].get<double>(), r["dram_bytes_read"].get<std::uint64_t>(),
              r["dram_bytes_written"].get<std::uint64_t>());
+  if (const auto overlap = r.value("overlap_cycles", std::uint64_t(0)))
+    fmt::print(os, "overlap: layers loaded while the layer before computed for {} cycles ({:.1f}% of the run; "
+                   "--no-overlap runs them back to back)\n",
+               overlap, 100.0 * double(overlap) / double(std::max<std::uint64_t>(1, r["cycles"].get<std::uint64_t>())));
   std::string parts;
   const double total = r["energy_pj"]["total"].get<double>();
   for (const auto& [component, pj] : r["energy_pj"].items())

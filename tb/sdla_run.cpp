@@ -61,7 +61,7 @@ struct Options {
   std::vector<std::string> weights, biases;
   std::uint64_t seed = 1;
   bool print_energy_table = false, no_check = false, strict = false, verbose = false, quiet = false,
-       no_channel_extension = false;
+       no_channel_extension = false, no_overlap = false;
   std::string network, html, export_ert;
   unsigned seq_len = 128;
   std::uint64_t power_window = 0;
@@ -140,6 +140,7 @@ int run(const Options& o) {
     n.check = !o.no_check;
     n.quiet = o.quiet;
     n.channel_extension = !o.no_channel_extension;
+    n.layer_overlap = !o.no_overlap;
     n.waves = waves(o);
     n.power_window = o.power_window;
     const EnergyTable energy = energy_table(o);
@@ -189,6 +190,7 @@ int run(const Options& o) {
 
   const Program prog = compile_network(cfg, layers, w.input, w.operands);
   TestbenchOptions tbo{cfg, o.mac, (prog.end | 0xFFFFF) + 1, trace, true, make_any_mac_array};
+  tbo.layer_overlap = !o.no_overlap;
   Testbench tb("tb", tbo);
   fmt::print("sdla-run: {} layer(s), seed {}, preset {}, MAC array {}\n", layers.size(), o.seed, cfg.name, o.mac);
   // The golden reference runs on a second thread while the simulation runs.
@@ -266,6 +268,9 @@ int sc_main(int argc, char** argv) {
                "With --network: feed a small-C first layer as it is, without folding its kernel columns into the "
                "channels")
       ->needs(network);
+  app.add_flag("--no-overlap", o.no_overlap,
+               "Start each layer once the one before has ended, instead of loading its first step while that one "
+               "computes (ping-pong registers): the same outputs, to measure what the overlap saves");
   app.add_option("--input", o.input, "Input tensor .npy, [C,H,W] or [1,C,H,W], int8/int16 as the layer (default: random)");
   app.add_option("--weights", o.weights, "Weights .npy [K,C/groups,R,S] ([K,C] for fc); once per layer, in order, "
                                          "pool layers left out (default: random)");

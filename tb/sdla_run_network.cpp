@@ -95,6 +95,7 @@ int run_network_cli(const NetworkCliOptions& o, const EnergyTable& energy) {
   progress.done();
   const NetworkProgram prog = compile_network_program(cfg, w);
   TestbenchOptions tbo{cfg, o.mac, prog.dram_bytes(), o.waves, true, make_any_mac_array};
+  tbo.layer_overlap = o.layer_overlap;
   Testbench tb("tb", tbo);
   fmt::print("sdla-run: network {}, {} hardware layers and {} host operations in {} run(s), seed {}, preset {}, MAC "
              "array {}\n",

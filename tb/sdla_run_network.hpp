@@ -18,7 +18,7 @@ struct NetworkCliOptions {
   std::string preset = "full", mac = "model", report, html;
   std::uint64_t seed = 1;
   std::uint64_t power_window = 0;  ///< cycles per power-trace window; 0: about 200 windows
-  bool check = true, quiet = false, channel_extension = true;
+  bool check = true, quiet = false, channel_extension = true, layer_overlap = true;
   RtlTraceOptions waves;
 };
 

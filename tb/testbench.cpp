@@ -9,10 +9,10 @@ namespace sdla {
 
 std::unique_ptr<MacArrayTarget> make_mac_array(const TestbenchOptions& o) {
   if (o.mac == "model") return std::make_unique<MacArrayModel>("mac_array", o.cfg);
-  if (o.mac == "rtl")
-    throw std::invalid_argument("MAC array 'rtl': this program was built without the RTL (link sdla_tb_rtl and set "
-                                "TestbenchOptions::make_mac = sdla::make_any_mac_array)");
-  throw std::invalid_argument("unknown MAC array '" + o.mac + "' (known: model, rtl)");
+  if (o.mac == "rtl" || o.mac == "rtl-pins")
+    throw std::invalid_argument("MAC array '" + o.mac + "': this program was built without the RTL (link sdla_tb_rtl "
+                                "and set TestbenchOptions::make_mac = sdla::make_any_mac_array)");
+  throw std::invalid_argument("unknown MAC array '" + o.mac + "' (known: model, rtl, rtl-pins)");
 }
 
 Testbench::Testbench(const sc_core::sc_module_name& name, const TestbenchOptions& options)
@@ -26,6 +26,7 @@ Testbench::Testbench(const sc_core::sc_module_name& name, const TestbenchOptions
   accel_.mac_isock().bind(mac_->mac_tsock);
   accel_.mem_isock.bind(dram_.tsock);
   accel_.irq(irq_);
+  accel_.set_layer_overlap(options.layer_overlap);
   csb_isock_.bind(accel_.csb_tsock);
   SC_THREAD(host);
 }

@@ -33,13 +33,15 @@ using MacArrayFactory = std::function<std::unique_ptr<MacArrayTarget>(const Test
 
 struct TestbenchOptions {
   AcceleratorConfig cfg;
-  std::string mac = "model";      ///< "model" or "rtl"
+  std::string mac = "model";      ///< "model", "rtl" or "rtl-pins"
   std::uint64_t dram_bytes = 0;   ///< DRAM size; at least every program's `end`
   RtlTraceOptions waves;          ///< RTL waveforms (path "" = none)
   bool crosscheck = true;         ///< the RTL also runs the C++ model on every pass and must agree
   /// Empty: make_mac_array. Executables that run the RTL link sdla_tb_rtl
   /// and set sdla::make_any_mac_array (tb/mac_arrays.hpp).
   MacArrayFactory make_mac{};
+  /// Layers overlap as the ping-pong register groups allow (Controller::set_layer_overlap).
+  bool layer_overlap = true;
 };
 
 struct RunOutcome {

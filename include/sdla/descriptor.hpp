@@ -46,6 +46,9 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
+
+#include "sdla/config.hpp"
 
 #include "sdla/layer.hpp"
 
@@ -101,5 +104,24 @@ struct LayerDescriptor {
   Layer layer() const;
   static LayerDescriptor from_layer(const Layer& l);
 };
+
+/// One DRAM region a layer's descriptor names, with its size on `cfg`
+/// (0 when the layer does not use it).
+struct TensorRegion {
+  /// Who moves it: the loader (input, weights, with their masks and
+  /// metadata), the controller (parameters), the post-processor (residual),
+  /// the output writer (output and its mask: the only regions written).
+  enum class Use { input, weights, parameters, residual, output };
+  const char* what;  ///< "input", "weight metadata", "output mask", ...
+  Use use;
+  std::uint64_t addr = 0, bytes = 0;
+  bool overlaps(const TensorRegion& o) const {
+    return bytes && o.bytes && addr < o.addr + o.bytes && o.addr < addr + bytes;
+  }
+};
+/// Every region of `l` (the layer `d` describes): the controller checks
+/// that none wraps the address space, the pipeline that a layer loaded
+/// ahead reads nothing the layer before it still writes.
+std::vector<TensorRegion> tensor_regions(const Layer& l, const LayerDescriptor& d, const AcceleratorConfig& cfg);
 
 }  // namespace sdla

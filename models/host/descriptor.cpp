@@ -1,5 +1,7 @@
 #include "sdla/descriptor.hpp"
 
+#include "sdla/tile_plan.hpp"
+
 #include <cstring>
 #include <string>
 
@@ -133,5 +135,36 @@ LayerDescriptor LayerDescriptor::from_layer(const Layer& l) {
   return d;  // residual_addr: set by the host compiler where it places the tensor
 }
 
+
+std::vector<TensorRegion> tensor_regions(const Layer& l, const LayerDescriptor& d, const AcceleratorConfig& cfg) {
+  const std::uint64_t lanes = cfg.lanes(l.precision), atom = cfg.atom_bytes();
+  const std::uint64_t atoms = (l.in_channels + lanes - 1) / lanes;
+  const std::uint64_t pixels_in = std::uint64_t(l.in_height) * l.in_width;
+  const std::uint64_t pixels_out = std::uint64_t(l.out_height()) * l.out_width();
+  const std::uint64_t out_atoms = (l.out_channels + lanes - 1) / lanes;
+  const std::uint64_t K = l.out_channels, mask_bytes = lanes / zvc_granule(unsigned(lanes));
+  const bool pool = l.op == Op::pool;  // no weights
+  // Weight block columns: per output channel, the channel units its group
+  // visits (a grouped layer's span; every unit for groups 1) times positions.
+  const std::uint64_t columns = pool ? 0 : K * channel_span(l, cfg).span * weight_positions(l, cfg);
+  // 2:4 metadata: a nibble per pair of kept weights, per block of two atoms; ZVC: the weight masks.
+  const std::uint64_t weight_meta = l.weight_format == TensorFormat::sparse_2_4 ? columns * ((lanes + 3) / 4)
+                                    : l.weight_format == TensorFormat::zvc     ? columns * mask_bytes
+                                                                                : 0;
+  using Use = TensorRegion::Use;
+  return {
+      {"input", Use::input, d.input_addr, pixels_in * atoms * atom},
+      {"weights", Use::weights, d.weight_addr, columns * atom},
+      {"output", Use::output, d.output_addr, pixels_out * out_atoms * lanes * output_element_bytes(l)},
+      {"bias", Use::parameters, d.bias_addr, K * 4},
+      {"multipliers", Use::parameters, d.multiplier_addr, K * 4},
+      {"shifts", Use::parameters, d.shift_addr, K},
+      {"input mask", Use::input, d.input_mask_addr, d.input_zvc() ? pixels_in * atoms * mask_bytes : 0},
+      {"weight metadata", Use::weights, d.weight_meta_addr, weight_meta},
+      {"output mask", Use::output, d.output_mask_addr, d.output_zvc() ? pixels_out * out_atoms * mask_bytes : 0},
+      {"residual", Use::residual, d.residual_addr,
+       d.residual_addr ? pixels_out * out_atoms * lanes * element_bytes(l.precision) : 0},
+  };
+}
 
 }  // namespace sdla

@@ -12,7 +12,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
       buffer_("unified_buffer", cfg),
       pipeline_("conv", cfg),
       pool_("pooling_unit", cfg),
-      controller_("controller", cfg, [this] { return activity(); }) {
+      controller_("controller", cfg, [this](UnitSide side) { return activity(side); }) {
   csb_tsock.bind(controller_.csb_tsock);
   dma_.mem_isock.bind(mem_isock);
   controller_.irq.bind(irq);
@@ -39,6 +39,23 @@ Activity Accelerator::activity() const {
   pipeline_.activity(a);
   // The pooling unit appears once it has worked, so reports of convolutions alone stay as they were.
   if (Counters c = pool_.activity(); c.at("atoms_read")) a["pooling"] = std::move(c);
+  return a;
+}
+
+Activity Accelerator::activity(UnitSide side) const {
+  const Counters buffer = buffer_.activity();
+  switch (side) {
+    case UnitSide::control:
+      return {{"controller", controller_.activity()}, {"dram", dma_.activity(side)}};
+    case UnitSide::load:
+      return {{"dram", dma_.activity(side)}, {"unified_buffer", {{"write_bytes", buffer.at("write_bytes")}}}};
+    case UnitSide::compute:
+      break;
+  }
+  Activity a = activity();
+  a.erase("controller");
+  a["dram"] = dma_.activity(side);
+  a["unified_buffer"].erase("write_bytes");
   return a;
 }
 

@@ -44,6 +44,10 @@ class Accelerator : public sc_core::sc_module {
   MacArrayInitiatorSocket& mac_isock() { return pipeline_.mac_isock(); }
   /// Every unit's counters: component -> action -> count.
   Activity activity() const;
+  /// The counters of one side (UnitSide); the three sides sum to activity().
+  Activity activity(UnitSide side) const;
+  /// See Controller::set_layer_overlap (on by default).
+  void set_layer_overlap(bool on) { controller_.set_layer_overlap(on); }
   const std::vector<LayerRecord>& layer_records() const { return controller_.layer_records(); }
   /// See Controller::on_layer_done.
   void on_layer_done(std::function<void(std::size_t, const LayerRecord&)> f) { controller_.on_layer_done(std::move(f)); }

@@ -32,7 +32,7 @@ std::string describe(const Layer& l) {
 }  // namespace
 
 Controller::Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg,
-                       std::function<Activity()> snapshot)
+                       std::function<Activity(UnitSide)> snapshot)
     : sc_module(name),
       csb_tsock("csb_tsock"),
       irq("irq"),
@@ -172,95 +172,184 @@ void Controller::run() {
 }
 
 void Controller::run_chain() {
+  run_start_ = last_end_ = sc_core::sc_time_stamp();
+  for (UnitSide side : kUnitSides) {
+    marks_[int(side)] = snapshot_(side);
+    open_[int(side)] = nullptr;
+  }
+  std::exception_ptr error;
+  try {
+    walk_chain();
+    while (!flights_.empty()) retire();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!error) return;
+  // The layers still in flight finish (or are cancelled) before the run
+  // ends; those before the first failure keep their records, and the
+  // earliest failure is the run's.
+  bool failed = false;
+  while (!flights_.empty()) {
+    Flight& f = *flights_.front();
+    while (!f.job.done) wait(layer_done_ev_);
+    if (!failed && f.job.error) error = f.job.error;
+    failed = failed || f.job.error;
+    if (!failed) record(f);
+    flights_.pop_front();
+  }
+  for (Flight*& open : open_) open = nullptr;
+  std::rethrow_exception(error);
+}
+
+void Controller::walk_chain() {
   std::uint64_t addr = desc_ptr_;
   if (addr == 0) throw RunError(regs::ErrorCode::bad_descriptor, "DESC_PTR is 0: no descriptor to run");
-  std::uint8_t bytes[LayerDescriptor::BYTES];
   for (unsigned index = 0; addr != 0; ++index) {
     if (index == kMaxLayers)
       throw RunError(regs::ErrorCode::descriptor_loop,
                      fmt::format("descriptor chain exceeds {} layers (a loop in next pointers?)", kMaxLayers));
-    // A layer's figures include its descriptor and parameter fetches.
-    const Activity before = snapshot_();
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
-    read(addr, bytes, sizeof bytes);
-    ++counters_["descriptors"];
-    log_info(*this, log_id::controller, kLogStep, "descriptor {} fetched from {:#x}", index, addr);
-    const LayerDescriptor d = LayerDescriptor::decode(bytes);
-    if (d.magic != LayerDescriptor::MAGIC)
-      throw RunError(regs::ErrorCode::bad_descriptor,
-                     fmt::format("descriptor {} at {:#x}: magic {:#010x} is not {:#010x}", index, addr, d.magic,
-                                 LayerDescriptor::MAGIC));
-    Layer layer;
+    flights_.push_back(std::make_unique<Flight>());
+    Flight& f = *flights_.back();
+    f.index = index;
     try {
-      layer = d.layer();
-    } catch (const LayerError& e) {
-      throw RunError(regs::ErrorCode::invalid_layer, fmt::format("descriptor {} at {:#x}: {}", index, addr, e.what()));
+      start_layer(f, addr);
+    } catch (...) {
+      // The run's error, unless a layer still in flight fails first.
+      f.job.done = true;
+      f.job.error = std::current_exception();
+      throw;
     }
-    layer.name = fmt::format("layer{}", index);
-    check_extents(layer, d);
-    ConvJob job;
-    job.layer = layer;
-    job.desc = d;
-    load_post_parameters(job.layer, d, job.bias);
-    log_info(*this, log_id::controller, kLogLayer, "layer {} start: {}", index, describe(job.layer));
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    if (layer.op == Op::pool) {
-      PoolJob pool;
-      pool.layer = job.layer;
-      pool.desc = d;
-      pool_isock->b_transport(pool, delay);
-      job.tiling = pool.tiling;  // the pooling unit does not use the unified buffer: buffer_peak_bytes stays 0
-    } else {
-      conv_isock->b_transport(job, delay);
-    }
-    LayerRecord rec;
-    rec.layer = job.layer;
-    rec.cycles = std::uint64_t((sc_core::sc_time_stamp() - start) / cycle_);
-    rec.activity = difference(snapshot_(), before);
-    rec.tiling = job.tiling;
-    rec.buffer_peak_bytes = job.buffer_peak_bytes;
-    log_info(*this, log_id::controller, kLogLayer, "layer {} end: {} cycles, {}", index, rec.cycles, rec.tiling);
-    records_.push_back(std::move(rec));
-    ++layers_done_;
-    if (layer_done_) layer_done_(index, records_.back());
-    addr = d.next;
+    addr = f.job.desc.next;
   }
+}
+
+void Controller::start_layer(Flight& f, std::uint64_t addr) {
+  f.start = sc_core::sc_time_stamp();
+  // A layer's figures include its descriptor and parameter fetches.
+  switch_side(UnitSide::control, &f);
+  wait_for_writers({"descriptor", TensorRegion::Use::parameters, addr, LayerDescriptor::BYTES});
+  std::uint8_t bytes[LayerDescriptor::BYTES];
+  read(addr, bytes, sizeof bytes);
+  ++counters_["descriptors"];
+  log_info(*this, log_id::controller, kLogStep, "descriptor {} fetched from {:#x}", f.index, addr);
+  const LayerDescriptor d = LayerDescriptor::decode(bytes);
+  if (d.magic != LayerDescriptor::MAGIC)
+    throw RunError(regs::ErrorCode::bad_descriptor,
+                   fmt::format("descriptor {} at {:#x}: magic {:#010x} is not {:#010x}", f.index, addr, d.magic,
+                               LayerDescriptor::MAGIC));
+  Layer layer;
+  try {
+    layer = d.layer();
+  } catch (const LayerError& e) {
+    throw RunError(regs::ErrorCode::invalid_layer, fmt::format("descriptor {} at {:#x}: {}", f.index, addr, e.what()));
+  }
+  layer.name = fmt::format("layer{}", f.index);
+  check_extents(layer, d);
+  for (const TensorRegion& r : tensor_regions(layer, d, cfg_))
+    if (r.use == TensorRegion::Use::parameters) wait_for_writers(r);
+  ConvJob& job = f.job;
+  job.layer = layer;
+  job.desc = d;
+  load_post_parameters(job.layer, d, job.bias);
+  log_info(*this, log_id::controller, kLogLayer, "layer {} start: {}", f.index, describe(job.layer));
+  if (layer.op != Op::pool) {
+    hand_over(f);
+    return;
+  }
+  // The pooling unit reads what the pipeline writes: it starts once the pipeline is empty.
+  f.pool = true;
+  while (flights_.size() > 1) retire();
+  PoolJob pool;
+  pool.layer = job.layer;
+  pool.desc = d;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  pool_isock->b_transport(pool, delay);
+  job.tiling = pool.tiling;  // the pooling unit does not use the unified buffer: buffer_peak_bytes stays 0
+  f.end = sc_core::sc_time_stamp();
+  charge(UnitSide::compute, &f);
+  job.done = true;
+  retire();
+}
+
+void Controller::hand_over(Flight& f) {
+  // Two register groups: the layer before the one in flight must have ended.
+  while (flights_.size() > 2) retire();
+  if (!overlap_)
+    while (flights_.size() > 1) retire();
+  f.job.on_done = [this, &f](ConvJob&) {
+    // On the pipeline's thread, before any later layer computes: the compute side's window of the layer ends.
+    f.end = sc_core::sc_time_stamp();
+    charge(UnitSide::compute, &f);
+    layer_done_ev_.notify();
+  };
+  f.job.on_load = [this, &f](ConvJob&) {
+    f.load = sc_core::sc_time_stamp();
+    switch_side(UnitSide::load, &f);
+  };
+  for (const TensorRegion& r : tensor_regions(f.job.layer, f.job.desc, cfg_))
+    if (r.use == TensorRegion::Use::output) f.writes.push_back(r);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  conv_isock->b_transport(f.job, delay);
+  if (!overlap_) retire();
+}
+
+void Controller::retire() {
+  Flight& f = *flights_.front();
+  while (!f.job.done) wait(layer_done_ev_);
+  if (f.job.error) std::rethrow_exception(f.job.error);
+  record(f);
+  flights_.pop_front();
+}
+
+void Controller::wait_for_writers(const TensorRegion& r) {
+  auto writes_it = [&] {
+    for (std::size_t i = 0; i + 1 < flights_.size(); ++i)  // the last is the layer asking
+      for (const TensorRegion& w : flights_[i]->writes)
+        if (w.overlaps(r)) return true;
+    return false;
+  };
+  while (writes_it()) retire();
+}
+
+void Controller::record(Flight& f) {
+  // Its fetch and load windows end here if no later layer has opened its own.
+  for (UnitSide side : {UnitSide::control, UnitSide::load})
+    if (open_[int(side)] == &f) switch_side(side, nullptr);
+  LayerRecord rec;
+  rec.layer = f.job.layer;
+  auto cycles = [&](sc_core::sc_time t) { return std::uint64_t((t - run_start_) / cycle_); };
+  rec.start_cycle = cycles(f.start);
+  rec.load_cycle = cycles(f.pool ? f.start : f.load);
+  rec.end_cycle = cycles(f.end);
+  rec.cycles = rec.end_cycle - cycles(last_end_);
+  rec.overlap_cycles = cycles(last_end_) > rec.load_cycle ? cycles(last_end_) - rec.load_cycle : 0;
+  last_end_ = f.end;
+  // Every counter appears, zero when the layer did not touch it (as in a snapshot difference).
+  for (UnitSide side : kUnitSides) accumulate(rec.activity, difference(marks_[int(side)], marks_[int(side)]));
+  accumulate(rec.activity, f.activity);
+  rec.tiling = f.job.tiling;
+  rec.buffer_peak_bytes = f.job.buffer_peak_bytes;
+  log_info(*this, log_id::controller, kLogLayer, "layer {} end: {} cycles, {}", f.index, rec.cycles, rec.tiling);
+  records_.push_back(std::move(rec));
+  ++layers_done_;
+  if (layer_done_) layer_done_(f.index, records_.back());
+}
+
+void Controller::charge(UnitSide side, Flight* to) {
+  Activity now = snapshot_(side);
+  if (to) accumulate(to->activity, difference(now, marks_[int(side)]));
+  marks_[int(side)] = std::move(now);
+}
+
+void Controller::switch_side(UnitSide side, Flight* next) {
+  charge(side, open_[int(side)]);
+  open_[int(side)] = next;
 }
 
 void Controller::check_extents(const Layer& l, const LayerDescriptor& d) const {
   // Every tensor must end below 2^64: a region that wraps around would pass
   // the memory's own bounds check with the wrong bytes.
-  const std::uint64_t lanes = cfg_.lanes(l.precision), atom = cfg_.atom_bytes();
-  const std::uint64_t atoms = (l.in_channels + lanes - 1) / lanes;
-  const std::uint64_t rs = weight_positions(l, cfg_);
-  const std::uint64_t pixels_in = std::uint64_t(l.in_height) * l.in_width;
-  const std::uint64_t pixels_out = std::uint64_t(l.out_height()) * l.out_width();
-  const std::uint64_t out_atoms = (l.out_channels + lanes - 1) / lanes;
-  const std::uint64_t out_element = output_element_bytes(l);
-  const std::uint64_t K = l.out_channels, mask_bytes = lanes / zvc_granule(unsigned(lanes));
-  // Weight block columns: per output channel, the channel units its group
-  // visits (a grouped layer's span; every unit for groups 1) times positions.
-  const std::uint64_t columns = l.op == Op::pool ? 0 : K * channel_span(l, cfg_).span * rs;  // pool: no weights
-  // 2:4 metadata: a nibble per pair of kept weights, per block of two atoms; ZVC: the weight masks.
-  const std::uint64_t weight_meta = l.weight_format == TensorFormat::sparse_2_4 ? columns * ((lanes + 3) / 4)
-                                    : l.weight_format == TensorFormat::zvc     ? columns * mask_bytes
-                                                                                : 0;
-  const struct {
-    const char* what;
-    std::uint64_t addr, bytes;
-  } regions[] = {
-      {"input", d.input_addr, pixels_in * atoms * atom},
-      {"weights", d.weight_addr, columns * atom},
-      {"output", d.output_addr, pixels_out * out_atoms * lanes * out_element},
-      {"bias", d.bias_addr, K * 4},
-      {"multipliers", d.multiplier_addr, K * 4},
-      {"shifts", d.shift_addr, K},
-      {"input mask", d.input_mask_addr, d.input_zvc() ? pixels_in * atoms * mask_bytes : 0},
-      {"weight metadata", d.weight_meta_addr, weight_meta},
-      {"output mask", d.output_mask_addr, d.output_zvc() ? pixels_out * out_atoms * mask_bytes : 0},
-      {"residual", d.residual_addr, d.residual_addr ? pixels_out * out_atoms * lanes * element_bytes(l.precision) : 0},
-  };
-  for (const auto& r : regions)
+  for (const TensorRegion& r : tensor_regions(l, d, cfg_))
     if (r.addr > ~std::uint64_t(0) - r.bytes)
       throw RunError(regs::ErrorCode::invalid_layer,
                      fmt::format("{}: {} region of {} bytes at {:#x} wraps past the end of the address space", l.name,

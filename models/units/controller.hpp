@@ -2,13 +2,19 @@
 /// The controller: CSB register file, descriptor-chain walker, status,
 /// error reporting and interrupt. A START walks the chain from DESC_PTR:
 /// fetch a descriptor through the DMA, check it, load the post-processing
-/// parameters, run the layer on the convolution pipeline (conv2d, fc) or the
-/// pooling unit (pool), follow `next`. Any failure
-/// ends the run with STATUS.ERROR, an ErrorCode and the ERROR interrupt.
+/// parameters, hand the layer to the convolution pipeline (conv2d, fc) or
+/// run it on the pooling unit (pool), follow `next`. Like NVDLA's two
+/// ping-pong register groups, at most two convolution layers are in flight:
+/// the next is fetched and handed over while the current one computes, so
+/// its first loads overlap the current one's last step. A pool layer waits
+/// for the pipeline to empty. Any failure ends the run with STATUS.ERROR,
+/// an ErrorCode (of the first layer that failed) and the ERROR interrupt.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,11 +32,21 @@
 
 namespace sdla {
 
-/// What one layer of the last run did.
+/// What one layer of the last run did. Times are cycles from the START.
 struct LayerRecord {
   Layer layer;
+  /// Cycles the layer added to the run: from the end of the layer before
+  /// (or the START) to its own end. They sum to the run's cycles.
   std::uint64_t cycles = 0;
-  Activity activity;       ///< counts of this layer alone
+  std::uint64_t start_cycle = 0;     ///< its descriptor fetch began
+  std::uint64_t load_cycle = 0;      ///< the loader started on it
+  std::uint64_t end_cycle = 0;       ///< its last output was written
+  /// Cycles it was loading while the layer before still ran: the end of
+  /// that layer minus load_cycle, 0 when none (pool layers, --no-overlap).
+  std::uint64_t overlap_cycles = 0;
+  /// Counts of this layer alone: each side's counters (UnitSide) over that
+  /// side's own window of the layer.
+  Activity activity;
   std::string tiling;      ///< TilePlan::summary()
   std::size_t buffer_peak_bytes = 0;
 };
@@ -43,8 +59,15 @@ class Controller : public sc_core::sc_module {
   LtInitiatorSocket<ConvJob> conv_isock;     ///< the convolution pipeline
   LtInitiatorSocket<PoolJob> pool_isock;     ///< the pooling unit
 
-  /// `snapshot` returns the accelerator's activity so far (for per-layer figures).
-  Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg, std::function<Activity()> snapshot);
+  /// `snapshot` returns the activity of one side of the accelerator so far (for per-layer figures).
+  Controller(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg,
+             std::function<Activity(UnitSide)> snapshot);
+
+  /// Whether a layer may be handed over while the one before still runs
+  /// (default on). Off, each layer starts after the one before has ended:
+  /// the same results, for measuring what the overlap saves.
+  void set_layer_overlap(bool on) { overlap_ = on; }
+  bool layer_overlap() const { return overlap_; }
 
   const std::vector<LayerRecord>& layer_records() const { return records_; }
   /// Called (on the controller's thread) as each layer of a run completes,
@@ -60,8 +83,34 @@ class Controller : public sc_core::sc_module {
  private:
   SC_HAS_PROCESS(Controller);
   void csb_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  /// A layer between its descriptor fetch and its record.
+  struct Flight {
+    ConvJob job;
+    unsigned index = 0;
+    bool pool = false;
+    sc_core::sc_time start, load, end;
+    Activity activity;                  // its counts so far, side by side
+    std::vector<TensorRegion> writes;   // its output regions, once handed over
+  };
   void run();
   void run_chain();
+  /// Walks the descriptors; returns with layers possibly still in flight.
+  void walk_chain();
+  /// Fetches and checks the layer's descriptor and parameters at `addr`, then starts it.
+  void start_layer(Flight& f, std::uint64_t addr);
+  /// Hands a convolution layer to the pipeline, after the older of two in flight has finished.
+  void hand_over(Flight& f);
+  /// Waits for the oldest layer in flight; records it, or throws its error.
+  void retire();
+  /// Retires layers in flight until none before the current one writes into `r`:
+  /// the chain reads descriptors and parameters as if layers ran one by one.
+  void wait_for_writers(const TensorRegion& r);
+  /// Records a finished layer and tells on_layer_done.
+  void record(Flight& f);
+  /// Charges what `side` counted since its last mark to `to` (none: dropped, nothing counts there) and marks.
+  void charge(UnitSide side, Flight* to);
+  /// Charges `side` to the layer whose window on it is open, and opens the window of `next` (or none).
+  void switch_side(UnitSide side, Flight* next);
   void check_extents(const Layer& layer, const LayerDescriptor& d) const;
   void load_post_parameters(Layer& layer, const LayerDescriptor& d, std::vector<std::int32_t>& bias);
   /// DRAM -> `dst` through the DMA, in simulated time; throws DmaError.
@@ -71,9 +120,14 @@ class Controller : public sc_core::sc_module {
 
   AcceleratorConfig cfg_;
   DmaTransfer xfer_;
-  std::function<Activity()> snapshot_;
+  std::function<Activity(UnitSide)> snapshot_;
   sc_core::sc_time cycle_;
-  sc_core::sc_event start_ev_, irq_ev_;
+  sc_core::sc_event start_ev_, irq_ev_, layer_done_ev_;
+  bool overlap_ = true;
+  std::deque<std::unique_ptr<Flight>> flights_;  // fetched, not yet recorded (oldest first)
+  Activity marks_[3];                            // per UnitSide: its counters at its last window switch
+  Flight* open_[3] = {};                         // per UnitSide: the layer whose window is open
+  sc_core::sc_time run_start_, last_end_;
 
   std::uint32_t status_ = 0, irq_status_ = 0, irq_mask_ = regs::IRQ_DONE | regs::IRQ_ERROR;
   regs::ErrorCode error_ = regs::ErrorCode::none;

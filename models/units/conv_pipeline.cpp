@@ -1,5 +1,7 @@
 #include "conv_pipeline.hpp"
 
+#include <fmt/format.h>
+
 namespace sdla {
 
 ConvPipeline::ConvPipeline(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
@@ -27,43 +29,98 @@ ConvPipeline::ConvPipeline(const sc_core::sc_module_name& name, const Accelerato
   accumulator_.out_isock.bind(output_transform_.tsock);
   output_transform_.out_isock.bind(post_.tsock);
   post_.out_isock.bind(writer_.tsock);
-  job_tsock.on_transport([this](ConvJob& j, sc_core::sc_time& d) { run(j, d); });
+  job_tsock.on_transport([this](ConvJob& j, sc_core::sc_time& d) { take(j, d); });
+  SC_THREAD(run);
 }
 
-void ConvPipeline::run(ConvJob& job, sc_core::sc_time& delay) {
+void ConvPipeline::take(ConvJob& job, sc_core::sc_time& delay) {
   wait(delay);
   delay = sc_core::SC_ZERO_TIME;
-  const Layer& layer = job.layer;
-  // Leftovers of the previous layer: the releases the loader no longer
-  // needed, or, after an error, what was loaded ahead.
+  // The loader works on one layer at a time: the one before has issued its last step.
   while (loader_.busy()) wait(loader_.idle_event());
-  wait(sc_core::SC_ZERO_TIME);  // let the loader's last fifo write land before draining
-  SlotLoad stale;
-  unsigned slot = 0;
-  while (loaded_.nb_read(stale)) {}
-  while (released_.nb_read(slot)) {}
-
-  auto fill = [](std::uint32_t q16) { return q16 == 0 ? 1.0 : double(q16) / 65536.0; };
-  const TilePlan plan = plan_tiles(layer, cfg_, fill(job.desc.input_fill), fill(job.desc.weight_fill));
-  const bool split_c = plan.split_c();
-  const unsigned groups = split_c ? plan.kgroups_per_block : 1;
-  const unsigned tiles = unsigned(TilePlan::tiles(plan.rows_per_tile, plan.cols_per_tile));
-  // Winograd: the accumulator holds one component's products per tile, the output transform the outputs.
-  accumulator_.shape(groups, plan.winograd == Winograd::off ? plan.rows_per_tile * plan.cols_per_tile : tiles,
-                     layer.precision);
-  output_transform_.configure(layer, groups, tiles);
-  post_.configure(layer, job.bias, job.desc.residual_addr, cfg_.lanes(layer.precision));
-  writer_.configure(layer, job.desc);
-  job.tiling = plan.summary();
-  const std::uint64_t loads = loader_.start(layer, job.desc, plan);
-  try {
-    feeder_.run_layer(layer, plan, loads);
-  } catch (...) {
-    loader_.abort();
-    job.buffer_peak_bytes = loader_.peak_bytes();
-    throw;
+  if (flights_.empty()) {
+    // Nothing in flight: start from empty slots. Drop the releases the
+    // loader no longer needed or, after an error, what it had loaded ahead.
+    wait(sc_core::SC_ZERO_TIME);  // let the loader's last fifo write land before draining
+    SlotLoad stale;
+    unsigned slot = 0;
+    while (loaded_.nb_read(stale)) {}
+    while (released_.nb_read(slot)) {}
+    loader_.reset_slots();
   }
-  job.buffer_peak_bytes = loader_.peak_bytes();
+  auto fill = [](std::uint32_t q16) { return q16 == 0 ? 1.0 : double(q16) / 65536.0; };
+  Flight f{&job, plan_tiles(job.layer, cfg_, fill(job.desc.input_fill), fill(job.desc.weight_fill)), 0, {}};
+  job.tiling = f.plan.summary();
+  job.buffer_peak_bytes = 0;
+  job.done = false;
+  job.error = nullptr;
+  // Read-after-write: what this layer reads must wait for a layer in flight that writes it.
+  std::uint64_t input_after = 0, weights_after = 0;
+  const std::vector<TensorRegion> regions = tensor_regions(job.layer, job.desc, cfg_);
+  for (const Flight& earlier : flights_)
+    for (const TensorRegion& w : earlier.writes)
+      for (const TensorRegion& r : regions) {
+        // Parameters were read by the controller already; the residual is read while the layer computes.
+        if (!r.overlaps(w)) continue;
+        if (r.use == TensorRegion::Use::input) input_after = earlier.number;
+        if (r.use == TensorRegion::Use::weights) weights_after = earlier.number;
+      }
+  for (const TensorRegion& r : regions)
+    if (r.use == TensorRegion::Use::output) f.writes.push_back(r);
+  if (job.on_load) job.on_load(job);
+  f.number = loader_.start(job.layer, job.desc, f.plan, input_after, weights_after);
+  flights_.push_back(std::move(f));
+  taken_ev_.notify();
+}
+
+void ConvPipeline::run() {
+  for (;;) {
+    while (flights_.empty()) wait(taken_ev_);
+    const Flight& f = flights_.front();
+    const Layer& layer = f.job->layer;
+    const TilePlan& plan = f.plan;
+    const bool split_c = plan.split_c();
+    const unsigned groups = split_c ? plan.kgroups_per_block : 1;
+    const unsigned tiles = unsigned(TilePlan::tiles(plan.rows_per_tile, plan.cols_per_tile));
+    // Winograd: the accumulator holds one component's products per tile, the output transform the outputs.
+    accumulator_.shape(groups, plan.winograd == Winograd::off ? plan.rows_per_tile * plan.cols_per_tile : tiles,
+                       layer.precision);
+    output_transform_.configure(layer, groups, tiles);
+    post_.configure(layer, f.job->bias, f.job->desc.residual_addr, cfg_.lanes(layer.precision));
+    writer_.configure(layer, f.job->desc);
+    std::exception_ptr error;
+    try {
+      feeder_.run_layer(layer, plan, f.number);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    finish(error);
+  }
+}
+
+void ConvPipeline::finish(std::exception_ptr error) {
+  ConvJob& job = *flights_.front().job;
+  const std::uint64_t number = flights_.front().number;
+  job.buffer_peak_bytes = loader_.peak_bytes(number);
+  loader_.completed(number);
+  std::vector<ConvJob*> ended{&job};
+  flights_.pop_front();
+  if (error) {
+    job.error = error;
+    // The layers taken behind it never run.
+    loader_.abort();
+    const auto cancelled = std::make_exception_ptr(
+        std::runtime_error(fmt::format("{}: not run, an earlier layer failed", name())));
+    for (Flight& f : flights_) {
+      f.job->error = cancelled;
+      ended.push_back(f.job);
+    }
+    flights_.clear();
+  }
+  for (ConvJob* j : ended) {
+    j->done = true;
+    if (j->on_done) j->on_done(*j);
+  }
 }
 
 void ConvPipeline::activity(Activity& a) const {

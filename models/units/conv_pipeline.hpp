@@ -9,11 +9,18 @@
 ///       |                                    --> post-processor --> output writer
 ///       '--(DMA, buffer writes)                    '--(DMA: residual)    '--(DMA)
 ///
-/// A ConvJob on job_tsock runs one layer: the pipeline programs each unit's
-/// configuration (as the controller would over CSB), starts the loader and
-/// runs the feeder until the last output is written. The DMA, the unified
-/// buffer and the MAC array are the accelerator's: bind the ports below.
+/// A ConvJob on job_tsock is one layer: the pipeline plans its tiles and
+/// starts the loader on it as soon as the loader has issued the previous
+/// layer's loads, then returns; its own thread runs the layers in order,
+/// programming each unit's configuration (as the controller would over CSB)
+/// and running the feeder until the last output is written. A layer loads
+/// ahead only what no layer still in flight writes: its weights always,
+/// its input when that is not the previous layer's output. The DMA, the
+/// unified buffer and the MAC array are the accelerator's: bind the ports
+/// below.
 #pragma once
+
+#include <deque>
 
 #include <systemc>
 
@@ -50,7 +57,19 @@ class ConvPipeline : public sc_core::sc_module {
   void activity(Activity& a) const;
 
  private:
-  void run(ConvJob& job, sc_core::sc_time& delay);
+  SC_HAS_PROCESS(ConvPipeline);
+  /// A layer taken and not finished.
+  struct Flight {
+    ConvJob* job;
+    TilePlan plan;
+    std::uint64_t number;                     // the loader's job number
+    std::vector<TensorRegion> writes;         // what it writes, for the layers loaded ahead of its end
+  };
+  void take(ConvJob& job, sc_core::sc_time& delay);
+  /// The thread: runs the layers taken, in order.
+  void run();
+  /// Marks the front layer done and tells its owner; after an error, the layers behind it too (cancelled).
+  void finish(std::exception_ptr error);
 
   AcceleratorConfig cfg_;
   Loader loader_;
@@ -63,6 +82,8 @@ class ConvPipeline : public sc_core::sc_module {
   OutputWriter writer_;
   sc_core::sc_fifo<SlotLoad> loaded_;
   sc_core::sc_fifo<unsigned> released_;
+  std::deque<Flight> flights_;
+  sc_core::sc_event taken_ev_;
 };
 
 }  // namespace sdla

@@ -20,12 +20,17 @@ Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
       post_tsock("post_tsock"),
       mem_isock("mem_isock"),
       cycle_(cfg.clock_period_ns(), sc_core::SC_NS) {
-  for (auto* port : {&load_tsock, &write_tsock, &ctrl_tsock, &pool_tsock, &post_tsock})
-    port->on_transport([this](DmaTransfer& t, sc_core::sc_time& d) { transport(t, d); });
+  const std::pair<LtTargetSocket<DmaTransfer>*, UnitSide> ports[] = {
+      {&load_tsock, UnitSide::load},     {&write_tsock, UnitSide::compute}, {&ctrl_tsock, UnitSide::control},
+      {&pool_tsock, UnitSide::compute}, {&post_tsock, UnitSide::compute}};
+  for (auto [port, side] : ports) {
+    Count& n = side_[int(side)];
+    port->on_transport([this, &n](DmaTransfer& t, sc_core::sc_time& d) { transport(t, d, n); });
+  }
 }
 
 bool Dma::transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                   sc_core::sc_time issue, sc_core::sc_time& done, bool gather) {
+                   sc_core::sc_time issue, sc_core::sc_time& done, bool gather, Count& count) {
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(dram);
@@ -46,22 +51,22 @@ bool Dma::transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std
     log_info(*this, log_id::dma, kLogLayer, "error: {} ({} data)", what, kStreamNames[int(t.tensor)]);
     return false;
   }
-  (cmd == tlm::TLM_READ_COMMAND ? read_bytes_ : write_bytes_) += len;
-  moved_[int(t.tensor)] += len;
-  if (!gather) ++requests_;
+  (cmd == tlm::TLM_READ_COMMAND ? count.read_bytes : count.write_bytes) += len;
+  count.moved[int(t.tensor)] += len;
+  if (!gather) ++count.requests;
   done = std::max(done, delay);
   return true;
 }
 
-void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay) {
+void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count) {
   t.ok = true;
-  dense_[int(t.tensor)] += t.dense_bytes;
+  count.dense[int(t.tensor)] += t.dense_bytes;
   auto& runs = t.runs;
   if (t.dir == DmaTransfer::Dir::write) {
     log_info(*this, log_id::dma, kLogTransfer, "write {}: {} bytes at {:#x}", kStreamNames[int(t.tensor)],
              t.data.size(), runs.empty() ? 0 : runs[0].dram);
     sc_core::sc_time done = delay;
-    if (!runs.empty()) transfer(t, tlm::TLM_WRITE_COMMAND, runs[0].dram, t.data.data(), t.data.size(), delay, done, false);
+    if (!runs.empty()) transfer(t, tlm::TLM_WRITE_COMMAND, runs[0].dram, t.data.data(), t.data.size(), delay, done, false, count);
     delay = done;
     return;
   }
@@ -83,22 +88,45 @@ void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay) {
   std::size_t at = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (i && !runs[i].gather) issue += cycle_;  // one request per cycle
-    if (!transfer(t, tlm::TLM_READ_COMMAND, runs[i].dram, t.data.data() + at, runs[i].len, issue, done, runs[i].gather))
+    if (!transfer(t, tlm::TLM_READ_COMMAND, runs[i].dram, t.data.data() + at, runs[i].len, issue, done, runs[i].gather, count))
       return;
     at += runs[i].len;
   }
   delay = done;
 }
 
-Counters Dma::activity() const {
-  Counters c{{"read_bytes", read_bytes_}, {"write_bytes", write_bytes_}, {"requests", requests_}};
+Counters Dma::counters(const Count* const* sides, std::size_t n) const {
+  Count sum;
+  for (std::size_t i = 0; i < n; ++i) {
+    sum.read_bytes += sides[i]->read_bytes;
+    sum.write_bytes += sides[i]->write_bytes;
+    sum.requests += sides[i]->requests;
+    for (int t = 0; t < kStreams; ++t) {
+      sum.moved[t] += sides[i]->moved[t];
+      sum.dense[t] += sides[i]->dense[t];
+    }
+  }
+  Counters c{{"read_bytes", sum.read_bytes}, {"write_bytes", sum.write_bytes}, {"requests", sum.requests}};
   for (int t = 0; t < kStreams; ++t) {
-    // Residual traffic appears once there has been some: reports of layers without it stay as they were.
-    if (t == int(Stream::residual) && !moved_[t] && !dense_[t]) continue;
-    c[std::string(kStreamNames[t]) + "_bytes"] = moved_[t];
-    c[std::string(kStreamNames[t]) + "_dense_bytes"] = dense_[t];
+    // Residual traffic appears once there has been some (on any side): reports of layers without it stay as they were.
+    const bool residual_seen = std::any_of(std::begin(side_), std::end(side_), [&](const Count& s) {
+      return s.moved[t] || s.dense[t];
+    });
+    if (t == int(Stream::residual) && !residual_seen) continue;
+    c[std::string(kStreamNames[t]) + "_bytes"] = sum.moved[t];
+    c[std::string(kStreamNames[t]) + "_dense_bytes"] = sum.dense[t];
   }
   return c;
+}
+
+Counters Dma::activity() const {
+  const Count* all[] = {&side_[0], &side_[1], &side_[2]};
+  return counters(all, 3);
+}
+
+Counters Dma::activity(UnitSide side) const {
+  const Count* one[] = {&side_[int(side)]};
+  return counters(one, 1);
 }
 
 }  // namespace sdla

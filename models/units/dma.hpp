@@ -42,15 +42,23 @@ class Dma : public sc_core::sc_module {
   /// (input, weight, output, param; residual once one has moved)
   /// "<tensor>_bytes" moved and "<tensor>_dense_bytes" they stand for.
   Counters activity() const;
+  /// The same counters, of the ports of one side only (ctrl: control,
+  /// load: load, the others: compute); the three sides sum to activity().
+  Counters activity(UnitSide side) const;
 
  private:
-  void transport(DmaTransfer& t, sc_core::sc_time& delay);
+  /// What the ports of one side have moved.
+  struct Count {
+    std::uint64_t read_bytes = 0, write_bytes = 0, requests = 0;
+    std::uint64_t moved[kStreams] = {}, dense[kStreams] = {};  // per Stream
+  };
+  void transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count);
   /// `gather`: the transfer continues the previous request's gather list.
   bool transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                sc_core::sc_time issue, sc_core::sc_time& done, bool gather);
+                sc_core::sc_time issue, sc_core::sc_time& done, bool gather, Count& count);
+  Counters counters(const Count* const* sides, std::size_t n) const;
   sc_core::sc_time cycle_;
-  std::uint64_t read_bytes_ = 0, write_bytes_ = 0, requests_ = 0;
-  std::uint64_t moved_[kStreams] = {}, dense_[kStreams] = {};  // per Stream
+  Count side_[3];  // per UnitSide
 };
 
 }  // namespace sdla

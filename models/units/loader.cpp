@@ -17,15 +17,23 @@ Loader::Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg
   SC_THREAD(run);
 }
 
-std::uint64_t Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan) {
+std::uint64_t Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan,
+                            std::uint64_t input_after, std::uint64_t weights_after) {
   layer_ = layer;
   desc_ = desc;
   plan_ = plan;
   peak_ = last_used_ = 0;
   abort_ = false;
   busy_ = true;
+  input_after_ = input_after;
+  weights_after_ = weights_after;
   start_ev_.notify(sc_core::SC_ZERO_TIME);
   return ++job_;
+}
+
+void Loader::completed(std::uint64_t job) {
+  completed_ = std::max(completed_, job);
+  completed_ev_.notify();
 }
 
 void Loader::abort() {
@@ -33,32 +41,50 @@ void Loader::abort() {
   abort_ev_.notify();
 }
 
+std::size_t Loader::peak_bytes(std::uint64_t job) {
+  if (job == job_ && busy_) return peak_;  // asked while still loading (the layer failed)
+  const auto it = peaks_.find(job);
+  if (it == peaks_.end()) return 0;
+  const std::size_t peak = it->second;
+  peaks_.erase(it);
+  return peak;
+}
+
+void Loader::wait_completed(std::uint64_t job) {
+  while (completed_ < job && !abort_) wait(completed_ev_ | abort_ev_);
+}
+
 void Loader::run() {
   for (;;) {
     wait(start_ev_);
     for (std::size_t i = 0; i < plan_.step_count() && !abort_; ++i) {
-      // Slot i % 2 is free once the feeder has released step i - 2.
-      if (i >= 2) {
+      // Two slots: a step waits until the feeder has released the older of
+      // the two it holds, be it this layer's or the last one's.
+      if (held_ == 2) {
         while (released->num_available() == 0 && !abort_) wait(released->data_written_event() | abort_ev_);
         if (abort_) break;
         released->read();
+        --held_;
       }
       SlotLoad ld;
       ld.job = job_;
       ld.index = i;
-      ld.slot = unsigned(i % 2);
+      ld.slot = next_slot_;
       ld.base = ld.slot * plan_.slot_bytes;
       ld.step = plan_.step(i);
+      next_slot_ ^= 1;
       sc_core::sc_time busy;
       try {
         busy = load_step(ld);
       } catch (...) {
         ld.error = std::current_exception();
         loaded->write(ld);
+        ++held_;
         break;
       }
-      // The other slot still holds step i - 1 until its release arrives.
-      const bool other_held = i >= 1 && released->num_available() == 0;
+      if (abort_) break;  // stopped while waiting for the layer ahead
+      // The other slot still holds this layer's step i - 1 until its release arrives.
+      const bool other_held = i >= 1 && held_ > unsigned(released->num_available());
       peak_ = std::max(peak_, ld.layout.used + (other_held ? last_used_ : 0));
       last_used_ = ld.layout.used;
       log_info(*this, log_id::loader, kLogStep,
@@ -68,8 +94,10 @@ void Loader::run() {
                ld.step.p1, ld.step.q0, ld.step.q1, ld.layout.used, ld.slot, busy.to_seconds() * 1e9);
       // The data is issued: the feeder may begin on it, block by block (ready_at).
       loaded->write(std::move(ld));
+      ++held_;
       wait(busy);
     }
+    peaks_[job_] = peak_;
     busy_ = false;
     idle_ev_.notify();
   }
@@ -233,25 +261,56 @@ sc_core::sc_time Loader::load_weight_chunk(const TileStep& s, unsigned kg, unsig
 sc_core::sc_time Loader::load_step(SlotLoad& ld) {
   const TileStep& s = ld.step;
   const std::size_t cb = s.u1 - s.u0, groups = s.kg1 - s.kg0;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
   SlotLayout& layout = ld.layout;
   layout.input.assign(std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * cb * plan_.unit_atoms, AtomRef{});
   layout.chunk.assign(groups * cb, 0);
   layout.zvc_first.assign(groups * cb, 0);
   layout.zvc_weights.clear();
+  ld.ready_at.assign(groups * cb, sc_core::SC_ZERO_TIME);
   SlotAllocator alloc(ld.base, plan_.slot_bytes, layer_.name);
+  // Nothing may load before the layer ahead has written what it reads.
+  wait_completed(weights_after_);
+  const sc_core::sc_time done =
+      completed_ < input_after_ ? load_weights_ahead(ld, alloc) : load_in_order(ld, alloc);
+  layout.used = alloc.used();
+  return done;
+}
+
+sc_core::sc_time Loader::load_in_order(SlotLoad& ld, SlotAllocator& alloc) {
+  const TileStep& s = ld.step;
+  const std::size_t cb = s.u1 - s.u0;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
   std::vector<sc_core::sc_time> input_done(cb);
   sc_core::sc_time done = sc_core::SC_ZERO_TIME;
-  ld.ready_at.assign(groups * cb, sc_core::SC_ZERO_TIME);
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg)
     for (unsigned u = s.u0; u < s.u1; ++u) {
-      if (kg == s.kg0) input_done[u - s.u0] = load_input_unit(s, u, alloc, layout);
-      const sc_core::sc_time t = std::max(input_done[u - s.u0], load_weight_chunk(s, kg, u, alloc, layout));
+      if (kg == s.kg0) input_done[u - s.u0] = load_input_unit(s, u, alloc, ld.layout);
+      const sc_core::sc_time t = std::max(input_done[u - s.u0], load_weight_chunk(s, kg, u, alloc, ld.layout));
       ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)] = now + t;
       done = std::max(done, t);
     }
-  layout.used = alloc.used();
   return done;
+}
+
+sc_core::sc_time Loader::load_weights_ahead(SlotLoad& ld, SlotAllocator& alloc) {
+  const TileStep& s = ld.step;
+  const std::size_t cb = s.u1 - s.u0;
+  const sc_core::sc_time before = sc_core::sc_time_stamp();
+  for (unsigned kg = s.kg0; kg < s.kg1; ++kg)
+    for (unsigned u = s.u0; u < s.u1; ++u)
+      ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)] = before + load_weight_chunk(s, kg, u, alloc, ld.layout);
+  wait_completed(input_after_);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  sc_core::sc_time last = now;
+  for (unsigned u = s.u0; u < s.u1; ++u) {
+    const sc_core::sc_time input = now + load_input_unit(s, u, alloc, ld.layout);
+    for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
+      sc_core::sc_time& ready = ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)];
+      ready = std::max(ready, input);
+      last = std::max(last, ready);
+    }
+  }
+  return last - now;
 }
 
 }  // namespace sdla

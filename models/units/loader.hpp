@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,21 +35,39 @@ class Loader : public sc_core::sc_module {
 
   Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg);
 
-  /// Programs the next layer and starts loading its steps; returns the job
-  /// number its SlotLoads carry.
-  std::uint64_t start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan);
+  /// Programs the next layer and starts loading its steps (call when not
+  /// busy); returns the job number its SlotLoads carry. The slots continue
+  /// from the layer before: its last steps may still be computing, so this
+  /// layer's first step loads ahead into the free slot. A layer still in
+  /// flight may write what this one reads: `input_after` (`weights_after`)
+  /// is the job whose completion the input (weight) fetches wait for, 0 for
+  /// none; the weights of a step load ahead while its input waits.
+  std::uint64_t start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan,
+                      std::uint64_t input_after = 0, std::uint64_t weights_after = 0);
+  /// The pipeline has finished job `job` and every one before it.
+  void completed(std::uint64_t job);
   /// Stops after the current step (the layer failed downstream).
   void abort();
+  /// Both slots empty, nothing to release: for a fresh start once the
+  /// feeder and the loader are idle and their fifos drained.
+  void reset_slots() { held_ = 0, next_slot_ = 0; }
   bool busy() const { return busy_; }
   const sc_core::sc_event& idle_event() const { return idle_ev_; }
-  /// Most buffer bytes live at once during the current layer.
-  std::size_t peak_bytes() const { return peak_; }
+  /// Most buffer bytes live at once during job `job`'s loads (its own
+  /// steps); asked once per job.
+  std::size_t peak_bytes(std::uint64_t job);
 
  private:
   SC_HAS_PROCESS(Loader);
   class SlotAllocator;
   void run();
   sc_core::sc_time load_step(SlotLoad& ld);
+  /// Loads the step's blocks in the order the feeder consumes them; returns when the last arrives, from now.
+  sc_core::sc_time load_in_order(SlotLoad& ld, SlotAllocator& alloc);
+  /// The step's weights now, its input once job `input_after_` is done (absolute times in ld.ready_at).
+  sc_core::sc_time load_weights_ahead(SlotLoad& ld, SlotAllocator& alloc);
+  /// Waits until the pipeline has finished `job` (or an abort).
+  void wait_completed(std::uint64_t job);
   sc_core::sc_time load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout);
   sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
                                      SlotLayout& layout);
@@ -66,10 +85,13 @@ class Loader : public sc_core::sc_module {
   TilePlan plan_;
   DmaTransfer xfer_;
   std::vector<std::uint8_t> masks_;  // the ZVC masks of the last fetch that kept them
-  sc_core::sc_event start_ev_, abort_ev_, idle_ev_;
+  sc_core::sc_event start_ev_, abort_ev_, idle_ev_, completed_ev_;
   bool busy_ = false, abort_ = false;
   std::size_t peak_ = 0, last_used_ = 0;
-  std::uint64_t job_ = 0;
+  std::uint64_t job_ = 0, completed_ = 0, input_after_ = 0, weights_after_ = 0;
+  unsigned held_ = 0;       // slots loaded and not yet taken back (the feeder's release may be pending)
+  unsigned next_slot_ = 0;  // the slot the next step loads into
+  std::map<std::uint64_t, std::size_t> peaks_;  // of jobs whose loads have ended
 };
 
 }  // namespace sdla

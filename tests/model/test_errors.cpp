@@ -353,6 +353,25 @@ TEST(Errors, ChainOfExactlyTheLimitRunsAndOneMoreIsALoop) {
   EXPECT_EQ(out[2].layers.size(), 1u);
 }
 
+TEST(Errors, FailingLayerCancelsTheLayerTakenBehindIt) {
+  // Layer 1 is fetched and loading while layer 0 computes; layer 0's output
+  // then leaves DRAM half way: the run reports layer 0, records nothing, and
+  // the good program after it starts from clean buffer slots.
+  const auto cfg = AcceleratorConfig::preset("small");
+  const std::uint64_t seed = sdla::test::seed(12);
+  const Job chain = make_job(cfg, {conv("c0", 16, 60, 60, 16, 3, true), conv("c1", 16, 60, 60, 8, 1, true)}, seed);
+  ASSERT_GT(plan_tiles(chain.work.layers[0], cfg).step_count(), 4u) << "layer 0 should need several steps";
+  const std::uint64_t dram = 2 << 20;
+  const std::uint64_t out_bytes = chain.prog.layers[0].output_bytes;
+  const Program late_output = patched(chain.prog, 0, [&](LayerDescriptor& d) { d.output_addr = dram - out_bytes / 2; });
+  // Layer 1's weights are fetched ahead of layer 0's end, so their error is found early; it is still layer 1's.
+  const Program bad_weights = patched(chain.prog, 1, [&](LayerDescriptor& d) { d.weight_addr = dram + 0x40; });
+  run_errors("small", {late_output, bad_weights},
+             {{"layer 0 output leaves DRAM half way", ErrorCode::dma_error, "write", 0},
+              {"layer 1 weights outside DRAM", ErrorCode::dma_error, hex(dram + 0x40), 1}},
+             chain, dram);
+}
+
 TEST(Errors, ErrorInSecondLayerOfThreeReportsLayerOneAndKeepsFirstOutput) {
   const auto cfg = AcceleratorConfig::preset("small");
   const std::uint64_t seed = sdla::test::seed(11);
