@@ -29,6 +29,8 @@ ConvPipeline::ConvPipeline(const sc_core::sc_module_name& name, const Accelerato
   accumulator_.out_isock.bind(output_transform_.tsock);
   output_transform_.out_isock.bind(post_.tsock);
   post_.out_isock.bind(writer_.tsock);
+  writer_.record_to(&written_);
+  loader_.watch(&written_);
   job_tsock.on_transport([this](ConvJob& j, sc_core::sc_time& d) { take(j, d); });
   SC_THREAD(run);
 }
@@ -54,21 +56,26 @@ void ConvPipeline::take(ConvJob& job, sc_core::sc_time& delay) {
   job.buffer_peak_bytes = 0;
   job.done = false;
   job.error = nullptr;
-  // Read-after-write: what this layer reads must wait for a layer in flight that writes it.
-  std::uint64_t input_after = 0, weights_after = 0;
+  // Read after write: what this layer reads waits for a layer in flight that writes it.
+  LoadHazards hazards;
   const std::vector<TensorRegion> regions = tensor_regions(job.layer, job.desc, cfg_);
   for (const Flight& earlier : flights_)
     for (const TensorRegion& w : earlier.writes)
       for (const TensorRegion& r : regions) {
         // Parameters were read by the controller already; the residual is read while the layer computes.
         if (!r.overlaps(w)) continue;
-        if (r.use == TensorRegion::Use::input) input_after = earlier.number;
-        if (r.use == TensorRegion::Use::weights) weights_after = earlier.number;
+        if (r.use == TensorRegion::Use::input) {
+          // Loaded as far as the latest such layer has written it (the written
+          // ranges are that layer's: bytes of an earlier one wait for its end).
+          hazards.input_after = earlier.number;
+          hazards.input_writes.push_back(w);
+        }
+        if (r.use == TensorRegion::Use::weights) hazards.weights_after = earlier.number;
       }
   for (const TensorRegion& r : regions)
     if (r.use == TensorRegion::Use::output) f.writes.push_back(r);
   if (job.on_load) job.on_load(job);
-  f.number = loader_.start(job.layer, job.desc, f.plan, input_after, weights_after);
+  f.number = loader_.start(job.layer, job.desc, f.plan, std::move(hazards));
   flights_.push_back(std::move(f));
   taken_ev_.notify();
 }
@@ -88,6 +95,7 @@ void ConvPipeline::run() {
     output_transform_.configure(layer, groups, tiles);
     post_.configure(layer, f.job->bias, f.job->desc.residual_addr, cfg_.lanes(layer.precision));
     writer_.configure(layer, f.job->desc);
+    written_.restart(f.number);
     std::exception_ptr error;
     try {
       feeder_.run_layer(layer, plan, f.number);

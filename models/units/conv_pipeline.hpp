@@ -15,9 +15,9 @@
 /// programming each unit's configuration (as the controller would over CSB)
 /// and running the feeder until the last output is written. A layer loads
 /// ahead only what no layer still in flight writes: its weights always,
-/// its input when that is not the previous layer's output. The DMA, the
-/// unified buffer and the MAC array are the accelerator's: bind the ports
-/// below.
+/// its input as far as the layer before has written it (all of it when the
+/// input is not that layer's output). The DMA, the unified buffer and the
+/// MAC array are the accelerator's: bind the ports below.
 #pragma once
 
 #include <deque>
@@ -83,6 +83,7 @@ class ConvPipeline : public sc_core::sc_module {
   sc_core::sc_fifo<SlotLoad> loaded_;
   sc_core::sc_fifo<unsigned> released_;
   std::deque<Flight> flights_;
+  WrittenRanges written_;  // of the layer computing: the next one's input loads as it gets written
   sc_core::sc_event taken_ev_;
 };
 

@@ -17,16 +17,14 @@ Loader::Loader(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg
   SC_THREAD(run);
 }
 
-std::uint64_t Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan,
-                            std::uint64_t input_after, std::uint64_t weights_after) {
+std::uint64_t Loader::start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan, LoadHazards hazards) {
   layer_ = layer;
   desc_ = desc;
   plan_ = plan;
   peak_ = last_used_ = 0;
   abort_ = false;
   busy_ = true;
-  input_after_ = input_after;
-  weights_after_ = weights_after;
+  hazards_ = std::move(hazards);
   start_ev_.notify(sc_core::SC_ZERO_TIME);
   return ++job_;
 }
@@ -52,6 +50,41 @@ std::size_t Loader::peak_bytes(std::uint64_t job) {
 
 void Loader::wait_completed(std::uint64_t job) {
   while (completed_ < job && !abort_) wait(completed_ev_ | abort_ev_);
+}
+
+sc_core::sc_time Loader::written_by(const std::vector<DmaRun>& runs) {
+  sc_core::sc_time latest = sc_core::sc_time_stamp();
+  // Coverage only grows while the job ahead computes: runs found written stay written.
+  for (std::size_t i = 0; i < runs.size();) {
+    if (completed_ >= hazards_.input_after || abort_) return std::max(latest, sc_core::sc_time_stamp());
+    bool written = true;
+    for (const TensorRegion& w : hazards_.input_writes) {
+      const std::uint64_t a = std::max(runs[i].dram, w.addr), b = std::min(runs[i].dram + runs[i].len, w.addr + w.bytes);
+      if (a >= b) continue;
+      const auto t = written_ ? written_->covered(hazards_.input_after, a, b - a) : std::nullopt;
+      if (!t) {
+        written = false;
+        break;
+      }
+      latest = std::max(latest, *t);
+    }
+    if (written) {
+      ++i;
+      continue;
+    }
+    if (written_)
+      wait(written_->written_event() | completed_ev_ | abort_ev_);
+    else
+      wait(completed_ev_ | abort_ev_);
+  }
+  return std::max(latest, sc_core::sc_time_stamp());
+}
+
+sc_core::sc_time Loader::fetch_input(std::vector<DmaRun>&& runs, std::uint64_t dense_bytes, sc_core::sc_time earliest,
+                                     bool keep) {
+  const sc_core::sc_time ready = std::max(earliest, written_by(runs));
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  return now + fetch(std::move(runs), Stream::input, dense_bytes, ready - now, keep);
 }
 
 void Loader::run() {
@@ -187,8 +220,8 @@ sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllo
           runs.push_back({desc_.input_addr + atom_index * atom, at, atom});
         }
       }
-  const sc_core::sc_time masks_done =
-      fetch(std::move(runs), Stream::input, std::uint64_t(refs.size()) * atom, sc_core::SC_ZERO_TIME, plan_.input_zvc);
+  const sc_core::sc_time masks_done = fetch_input(std::move(runs), std::uint64_t(refs.size()) * atom,
+                                                  sc_core::sc_time_stamp(), plan_.input_zvc);
   if (!plan_.input_zvc) return masks_done;
 
   // The masks size the value transfers: one per granule that holds non-zeros.
@@ -210,7 +243,7 @@ sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllo
             first_run = false;
           }
       }
-  return fetch(std::move(runs), Stream::input, 0, masks_done);
+  return fetch_input(std::move(runs), 0, masks_done, false);
 }
 
 sc_core::sc_time Loader::load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
@@ -269,9 +302,9 @@ sc_core::sc_time Loader::load_step(SlotLoad& ld) {
   ld.ready_at.assign(groups * cb, sc_core::SC_ZERO_TIME);
   SlotAllocator alloc(ld.base, plan_.slot_bytes, layer_.name);
   // Nothing may load before the layer ahead has written what it reads.
-  wait_completed(weights_after_);
+  wait_completed(hazards_.weights_after);
   const sc_core::sc_time done =
-      completed_ < input_after_ ? load_weights_ahead(ld, alloc) : load_in_order(ld, alloc);
+      completed_ < hazards_.input_after ? load_weights_ahead(ld, alloc) : load_in_order(ld, alloc);
   layout.used = alloc.used();
   return done;
 }
@@ -284,7 +317,7 @@ sc_core::sc_time Loader::load_in_order(SlotLoad& ld, SlotAllocator& alloc) {
   sc_core::sc_time done = sc_core::SC_ZERO_TIME;
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg)
     for (unsigned u = s.u0; u < s.u1; ++u) {
-      if (kg == s.kg0) input_done[u - s.u0] = load_input_unit(s, u, alloc, ld.layout);
+      if (kg == s.kg0) input_done[u - s.u0] = load_input_unit(s, u, alloc, ld.layout) - now;
       const sc_core::sc_time t = std::max(input_done[u - s.u0], load_weight_chunk(s, kg, u, alloc, ld.layout));
       ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)] = now + t;
       done = std::max(done, t);
@@ -299,18 +332,17 @@ sc_core::sc_time Loader::load_weights_ahead(SlotLoad& ld, SlotAllocator& alloc) 
   for (unsigned kg = s.kg0; kg < s.kg1; ++kg)
     for (unsigned u = s.u0; u < s.u1; ++u)
       ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)] = before + load_weight_chunk(s, kg, u, alloc, ld.layout);
-  wait_completed(input_after_);
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  sc_core::sc_time last = now;
+  sc_core::sc_time last = before;
   for (unsigned u = s.u0; u < s.u1; ++u) {
-    const sc_core::sc_time input = now + load_input_unit(s, u, alloc, ld.layout);
+    const sc_core::sc_time input = load_input_unit(s, u, alloc, ld.layout);
     for (unsigned kg = s.kg0; kg < s.kg1; ++kg) {
       sc_core::sc_time& ready = ld.ready_at[std::size_t(kg - s.kg0) * cb + (u - s.u0)];
       ready = std::max(ready, input);
       last = std::max(last, ready);
     }
   }
-  return last - now;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  return last > now ? last - now : sc_core::SC_ZERO_TIME;
 }
 
 }  // namespace sdla

@@ -23,8 +23,21 @@
 #include "sdla/lt_socket.hpp"
 #include "sdla/slot_load.hpp"
 #include "sdla/tile_plan.hpp"
+#include "written_ranges.hpp"
 
 namespace sdla {
+
+/// What a layer reads that a layer still in flight writes.
+struct LoadHazards {
+  /// The job writing this layer's input (0: none), and the regions it
+  /// writes: an input read waits until the bytes it reads in them are
+  /// written (see watch()) or the job is done. The step's weights load
+  /// ahead meanwhile.
+  std::uint64_t input_after = 0;
+  std::vector<TensorRegion> input_writes;
+  /// The job writing this layer's weights (0: none): nothing of a step loads before it is done.
+  std::uint64_t weights_after = 0;
+};
 
 class Loader : public sc_core::sc_module {
  public:
@@ -38,12 +51,11 @@ class Loader : public sc_core::sc_module {
   /// Programs the next layer and starts loading its steps (call when not
   /// busy); returns the job number its SlotLoads carry. The slots continue
   /// from the layer before: its last steps may still be computing, so this
-  /// layer's first step loads ahead into the free slot. A layer still in
-  /// flight may write what this one reads: `input_after` (`weights_after`)
-  /// is the job whose completion the input (weight) fetches wait for, 0 for
-  /// none; the weights of a step load ahead while its input waits.
-  std::uint64_t start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan,
-                      std::uint64_t input_after = 0, std::uint64_t weights_after = 0);
+  /// layer's first step loads ahead into the free slot.
+  std::uint64_t start(const Layer& layer, const LayerDescriptor& desc, const TilePlan& plan, LoadHazards hazards = {});
+  /// What the output writer has written of the layer computing now; without
+  /// it a hazard waits for the whole job.
+  void watch(const WrittenRanges* written) { written_ = written; }
   /// The pipeline has finished job `job` and every one before it.
   void completed(std::uint64_t job);
   /// Stops after the current step (the layer failed downstream).
@@ -64,10 +76,17 @@ class Loader : public sc_core::sc_module {
   sc_core::sc_time load_step(SlotLoad& ld);
   /// Loads the step's blocks in the order the feeder consumes them; returns when the last arrives, from now.
   sc_core::sc_time load_in_order(SlotLoad& ld, SlotAllocator& alloc);
-  /// The step's weights now, its input once job `input_after_` is done (absolute times in ld.ready_at).
+  /// The step's weights first, then its input as it gets written (absolute times in ld.ready_at).
   sc_core::sc_time load_weights_ahead(SlotLoad& ld, SlotAllocator& alloc);
   /// Waits until the pipeline has finished `job` (or an abort).
   void wait_completed(std::uint64_t job);
+  /// Waits until the bytes of `runs` that the job ahead writes are written
+  /// (or it is done, or an abort); returns when the last of them completed (absolute).
+  sc_core::sc_time written_by(const std::vector<DmaRun>& runs);
+  /// An input fetch issued no earlier than `earliest` nor before its bytes are written; returns its arrival (absolute).
+  sc_core::sc_time fetch_input(std::vector<DmaRun>&& runs, std::uint64_t dense_bytes, sc_core::sc_time earliest,
+                               bool keep);
+  /// Returns when the unit's input has arrived (absolute).
   sc_core::sc_time load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout);
   sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
                                      SlotLayout& layout);
@@ -88,7 +107,9 @@ class Loader : public sc_core::sc_module {
   sc_core::sc_event start_ev_, abort_ev_, idle_ev_, completed_ev_;
   bool busy_ = false, abort_ = false;
   std::size_t peak_ = 0, last_used_ = 0;
-  std::uint64_t job_ = 0, completed_ = 0, input_after_ = 0, weights_after_ = 0;
+  std::uint64_t job_ = 0, completed_ = 0;
+  LoadHazards hazards_;
+  const WrittenRanges* written_ = nullptr;
   unsigned held_ = 0;       // slots loaded and not yet taken back (the feeder's release may be pending)
   unsigned next_slot_ = 0;  // the slot the next step loads into
   std::map<std::uint64_t, std::size_t> peaks_;  // of jobs whose loads have ended

@@ -42,10 +42,13 @@ void OutputWriter::transport(OutputTile& t, sc_core::sc_time& delay) {
     return;
   }
   pending_dense_ = std::uint64_t(t.step.pixels()) * t.columns * t.element_bytes;
+  extent_.clear();
   if (desc_.output_zvc())
     write_zvc(t, delay);
   else
     write_dense(t, delay);
+  if (written_)
+    for (const auto& [addr, len] : extent_) written_->add(addr, len, writes_done_);
 }
 
 void OutputWriter::write_zvc(const OutputTile& t, sc_core::sc_time offset) {
@@ -70,6 +73,9 @@ void OutputWriter::write_zvc(const OutputTile& t, sc_core::sc_time offset) {
         if (n) write(desc_.output_addr + (first + std::uint64_t(g) * G) * ob, packed.data(), std::size_t(n) * ob, offset);
       }
       write(desc_.output_mask_addr + first / G, masks.data(), granules, offset);
+      // The pixel's granules are written whole: the zeros they leave out are what the masks say.
+      extent_.emplace_back(desc_.output_addr + first * ob, std::uint64_t(cols) * ob);
+      extent_.emplace_back(desc_.output_mask_addr + first / G, granules);
     }
 }
 
@@ -88,12 +94,18 @@ void OutputWriter::write_dense(const OutputTile& t, sc_core::sc_time offset) {
         run_len += len;
         continue;
       }
-      if (run_len) write(run_addr, &t.bytes[run_from], run_len, offset);
+      if (run_len) {
+        write(run_addr, &t.bytes[run_from], run_len, offset);
+        extent_.emplace_back(run_addr, run_len);
+      }
       run_addr = addr;
       run_from = std::size_t(v) * len;
       run_len = len;
     }
-  if (run_len) write(run_addr, &t.bytes[run_from], run_len, offset);
+  if (run_len) {
+    write(run_addr, &t.bytes[run_from], run_len, offset);
+    extent_.emplace_back(run_addr, run_len);
+  }
 }
 
 }  // namespace sdla

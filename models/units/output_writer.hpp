@@ -5,6 +5,8 @@
 /// compressed, it packs each granule's non-zeros at the granule's front and
 /// writes only those plus one mask byte per granule (ZVC on the way out).
 /// The end-of-layer tile answers with the time its last write completes.
+/// Each tile's extent goes to a WrittenRanges, when one is given, so that
+/// the next layer's input can load as soon as it has been written.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "sdla/dma_transfer.hpp"
 #include "sdla/lt_socket.hpp"
 #include "sdla/psum_block.hpp"
+#include "written_ranges.hpp"
 
 namespace sdla {
 
@@ -29,6 +32,8 @@ class OutputWriter : public sc_core::sc_module {
 
   /// Programs the next layer's output region and format.
   void configure(const Layer& layer, const LayerDescriptor& desc);
+  /// Where to record what has been written (null: nowhere).
+  void record_to(WrittenRanges* ranges) { written_ = ranges; }
 
  private:
   void transport(OutputTile& t, sc_core::sc_time& delay);
@@ -43,6 +48,8 @@ class OutputWriter : public sc_core::sc_module {
   DmaTransfer xfer_;
   std::uint64_t pending_dense_ = 0;  // the tile's uncompressed bytes, booked with its first write
   sc_core::sc_time writes_done_;     // absolute
+  WrittenRanges* written_ = nullptr;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> extent_;  // the tile's (address, length) ranges
 };
 
 }  // namespace sdla

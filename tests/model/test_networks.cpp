@@ -244,7 +244,9 @@ TEST(NetworkWorkload, PruningReachesTheQuotedDensitiesAndFormats) {
     EXPECT_EQ(two4.net.layers[i].layer.weight_format,
               l.group_channels() >= 16 ? TensorFormat::sparse_2_4 : TensorFormat::dense)
         << l.name;
-    if (l.group_channels() >= 16) EXPECT_LE(density(two4.operands[i].weights), 0.5 + 1e-9) << l.name;
+    if (l.group_channels() >= 16) {
+      EXPECT_LE(density(two4.operands[i].weights), 0.5 + 1e-9) << l.name;
+    }
   }
   // The same seed, the same tensors.
   const NetworkWorkload again = generate_network_workload(lower(mixed()), 3, Prune::sparse);

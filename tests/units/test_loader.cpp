@@ -600,7 +600,10 @@ TEST(Loader, InputWaitsForTheLayerAheadWhileWeightsLoadAhead) {
   Bench b("small", conv(20, 30, 40, 12, Precision::int8), rng);
   const Layer layer = b.desc.layer();
   // The loader only compares job numbers: number 1 (this layer's own) stands for the layer ahead.
-  b.feeder.start = [&] { b.job = b.loader.start(layer, b.desc, b.plan, /*input_after=*/1); };
+  LoadHazards hazards;
+  hazards.input_after = 1;  // no written ranges are given: the input waits for the whole job
+  hazards.input_writes.push_back({"input", TensorRegion::Use::output, b.desc.input_addr, b.prog.end});
+  b.feeder.start = [&] { b.job = b.loader.start(layer, b.desc, b.plan, hazards); };
   const sc_time ahead_done(20, sc_core::SC_US);
   sc_core::sc_spawn([&] {
     sc_core::wait(ahead_done);
@@ -626,6 +629,68 @@ TEST(Loader, InputWaitsForTheLayerAheadWhileWeightsLoadAhead) {
   }
   EXPECT_GT(inputs, 0u);
   EXPECT_GT(early_weights, 0u) << "the first step's weights did not load ahead";
+}
+
+// The same, with the layer ahead's output writer recording what it has
+// written: each input read goes out once the rows it reads are written,
+// not when the whole layer ahead is done.
+TEST(Loader, InputLoadsAsFarAsTheLayerAheadHasWrittenIt) {
+  std::mt19937_64 rng(test::seed(5008));
+  Bench b("small", conv(20, 30, 40, 12, Precision::int8), rng);
+  ASSERT_GT(b.plan.step_count(), 2u);
+  const Layer layer = b.desc.layer();
+  const std::uint64_t in = b.desc.input_addr, in_bytes = tensor_regions(layer, b.desc, b.cfg).at(0).bytes;
+  ASSERT_EQ(in_bytes, std::uint64_t(30) * 40 * 24) << "[H][W][Cp], Cp = 24";
+  const std::uint64_t half = in_bytes / 2;
+  WrittenRanges written;
+  b.loader.watch(&written);
+  LoadHazards hazards;
+  hazards.input_after = 1;  // stands for the layer ahead; the ranges below are its writes
+  hazards.input_writes.push_back({"input", TensorRegion::Use::output, in, in_bytes});
+  b.feeder.start = [&] {
+    written.restart(1);
+    b.job = b.loader.start(layer, b.desc, b.plan, hazards);
+  };
+  const sc_time first_half(10, sc_core::SC_US), second_half(30, sc_core::SC_US), ahead_done(50, sc_core::SC_US);
+  const sc_time first_done(12, sc_core::SC_US), second_done(31, sc_core::SC_US);  // when those writes complete
+  sc_core::sc_spawn([&] {
+    sc_core::wait(first_half);
+    written.add(in, half, first_done);
+    sc_core::wait(second_half - first_half);
+    written.add(in + half, in_bytes - half, second_done);
+    sc_core::wait(ahead_done - second_half);
+    b.loader.completed(1);
+  });
+  b.feeder.check = [&](const SlotLoad& ld) { ASSERT_FALSE(ld.error); };
+  sc_core::sc_start();
+  std::size_t early = 0;
+  for (const auto& t : b.transfers) {
+    if (t.tensor != Stream::input) continue;
+    std::uint64_t last = 0;
+    for (const DmaRun& r : t.runs) last = std::max(last, r.dram + r.len);
+    const sc_time written_at = last <= in + half ? first_half : second_half;
+    EXPECT_GE(t.at, written_at) << "input read at " << t.at << " before its rows were written";
+    early += t.at < second_half;
+  }
+  EXPECT_GT(early, 0u) << "no input read went out before the layer ahead had written all of it";
+  EXPECT_TRUE(written.covered(1, in, in_bytes).has_value()) << "the ranges cover the input";
+  EXPECT_FALSE(written.covered(2, in, in_bytes).has_value()) << "another job's ranges cover nothing";
+}
+
+TEST(WrittenRanges, CoverageNeedsEveryByteAndGivesTheLatestCompletion) {
+  WrittenRanges w;
+  w.restart(7);
+  w.add(100, 50, sc_time(5, sc_core::SC_NS));
+  w.add(150, 10, sc_time(9, sc_core::SC_NS));
+  w.add(200, 10, sc_time(1, sc_core::SC_NS));
+  EXPECT_EQ(w.covered(7, 100, 60), sc_time(9, sc_core::SC_NS));
+  EXPECT_EQ(w.covered(7, 120, 10), sc_time(5, sc_core::SC_NS));
+  EXPECT_FALSE(w.covered(7, 100, 61).has_value()) << "byte 160 is not written";
+  EXPECT_FALSE(w.covered(7, 99, 2).has_value()) << "byte 99 is not written";
+  EXPECT_FALSE(w.covered(7, 155, 50).has_value()) << "a gap at 160..199";
+  EXPECT_FALSE(w.covered(8, 100, 10).has_value()) << "the ranges are job 7's";
+  w.restart(8);
+  EXPECT_FALSE(w.covered(8, 100, 10).has_value()) << "restart forgets";
 }
 
 }  // namespace
