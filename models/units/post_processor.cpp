@@ -1,5 +1,7 @@
 #include "post_processor.hpp"
 
+#include <algorithm>
+
 #include "dma.hpp"
 #include "golden/conv.hpp"
 
@@ -27,17 +29,52 @@ Counters PostProcessor::activity() const {
   return c;
 }
 
-void PostProcessor::emit(unsigned k, std::int64_t acc, std::int64_t residual, std::uint8_t* dst) {
-  std::int64_t v = acc;
-  if (layer_.post.enabled) {
-    // The arithmetic rule is the one the golden reference defines.
-    const PrecisionTraits& p = traits(layer_.precision);
-    v = golden::requantize_add(acc + bias_[k], layer_.post.multiplier_for(k), layer_.post.shift_for(k), residual,
-                               layer_.post.relu, p.min, p.max);
-    ++requantized_;
+namespace {
+
+/// The PostOp rule (sdla/layer.hpp) for a sum within ±2^31: the product
+/// with a 32-bit multiplier fits 64 bits (the golden reference and wider
+/// sums take 128).
+std::int64_t requantize_narrow(std::int64_t v, std::int32_t multiplier, unsigned shift, std::int64_t residual, bool relu,
+                               std::int64_t lo, std::int64_t hi) {
+  std::int64_t scaled = v * multiplier;
+  if (shift > 0) scaled = (scaled + (std::int64_t(1) << (shift - 1))) >> shift;  // ties to +inf
+  scaled += residual;
+  if (relu && scaled < 0) scaled = 0;
+  return std::clamp(scaled, lo, hi);
+}
+
+}  // namespace
+
+void PostProcessor::encode(const SumTile& t, const std::int64_t* residual) {
+  const unsigned pixels = t.per_column, cols = t.columns, ob = out_bytes_;
+  std::uint8_t* dst = staging_.data();
+  const std::uint64_t n = std::uint64_t(pixels) * cols;
+  elements_ += n;
+  if (!layer_.post.enabled) {
+    for (unsigned v = 0; v < pixels; ++v)
+      for (unsigned k = 0; k < cols; ++k, dst += ob)
+        for (unsigned b = 0; b < ob; ++b) dst[b] = std::uint8_t(std::uint64_t(t.sum(k, v)) >> (8 * b));
+    return;
   }
-  ++elements_;
-  for (unsigned b = 0; b < out_bytes_; ++b) dst[b] = std::uint8_t(std::uint64_t(v) >> (8 * b));
+  requantized_ += n;
+  const PrecisionTraits& p = traits(layer_.precision);
+  const bool relu = layer_.post.relu;
+  constexpr std::int64_t narrow = std::int64_t(1) << 31;
+  // Column by column: a column's sums lie together, and its parameters stay put.
+  for (unsigned k = 0; k < cols; ++k) {
+    const unsigned ch = t.first_channel + k;
+    const std::int64_t bias = bias_[ch];
+    const std::int32_t multiplier = layer_.post.multiplier_for(ch);
+    const unsigned shift = layer_.post.shift_for(ch);
+    std::uint8_t* out = dst + std::size_t(k) * ob;
+    for (unsigned v = 0; v < pixels; ++v, out += std::size_t(cols) * ob) {
+      const std::int64_t acc = t.sum(k, v) + bias, r = residual ? residual[std::size_t(v) * cols + k] : 0;
+      const std::int64_t y = acc >= -narrow && acc <= narrow
+                                 ? requantize_narrow(acc, multiplier, shift, r, relu, p.min, p.max)
+                                 : golden::requantize_add(acc, multiplier, shift, r, relu, p.min, p.max);
+      for (unsigned b = 0; b < ob; ++b) out[b] = std::uint8_t(std::uint64_t(y) >> (8 * b));
+    }
+  }
 }
 
 void PostProcessor::fetch_residual(const SumTile& t, sc_core::sc_time& delay) {
@@ -70,17 +107,8 @@ void PostProcessor::transport(SumTile& t, sc_core::sc_time& delay) {
   if (!t.end_of_layer) {
     const unsigned pixels = t.per_column, cols = t.columns;
     staging_.resize(std::size_t(pixels) * cols * out_bytes_);
-    if (residual_addr_) {
-      fetch_residual(t, delay);
-      for (unsigned v = 0; v < pixels; ++v)
-        for (unsigned k = 0; k < cols; ++k)
-          emit(t.first_channel + k, t.sum(k, v), residual_[std::size_t(v) * cols + k],
-               &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
-    } else {
-      for (unsigned v = 0; v < pixels; ++v)
-        for (unsigned k = 0; k < cols; ++k)
-          emit(t.first_channel + k, t.sum(k, v), 0, &staging_[(std::size_t(v) * cols + k) * out_bytes_]);
-    }
+    if (residual_addr_) fetch_residual(t, delay);
+    encode(t, residual_addr_ ? residual_.data() : nullptr);
     out_.first_channel = t.first_channel;
     out_.columns = cols;
     out_.step = t.step;

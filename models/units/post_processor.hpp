@@ -49,8 +49,9 @@ class PostProcessor : public sc_core::sc_module {
 
  private:
   void transport(SumTile& t, sc_core::sc_time& delay);
-  /// Encodes the output element of channel k with sum `acc` at `dst` (little-endian).
-  void emit(unsigned k, std::int64_t acc, std::int64_t residual, std::uint8_t* dst);
+  /// Encodes the tile's output elements into staging_ (little-endian), with
+  /// `residual` ([pixel][column]) added when not null.
+  void encode(const SumTile& t, const std::int64_t* residual);
   /// The residual elements of tile `t` into residual_ ([pixel][column]),
   /// read from DRAM issued `delay` after now; `delay` becomes their arrival.
   void fetch_residual(const SumTile& t, sc_core::sc_time& delay);
