@@ -1,11 +1,16 @@
 // mac_cosim_bench: speed of the verilated MAC array, bare and co-simulated.
 //
 // For each preset it runs the same passes
-//   (a) through RtlMacCore in a plain C++ loop (no SystemC), and
+//   (a) through RtlMacCore in a plain C++ loop (no SystemC),
 //   (b) through RtlMacArray behind a TLM-2.0 initiator in SystemC (LT,
-//       quantum keeper), the way the accelerator model drives it,
-// and prints array cycles/s, MAC/s and the ratio (b)/(a). Activity is measured
-// every cycle in both. A benchmark prints figures; it asserts nothing.
+//       quantum keeper), the way the accelerator model drives it, and, where
+//       the build has the pin-level model of the preset (SDLA_RTL_PINS_PRESETS),
+//   (c) through the pin-level model (verilator --sc) behind its bridge, clocked
+//       in delta cycles (sdla-run --mac rtl-pins), and
+//   (d) the same on an sc_clock (simulated time passes, drains included; in
+//       a child process, as the clock would otherwise tick through the others),
+// and prints array cycles/s, MAC/s and the ratios to (a) and (b). Activity is
+// measured every cycle in all. A benchmark prints figures; it asserts nothing.
 //
 //   mac_cosim_bench [--seconds S] [--vectors N] [--int16] [--sparse] [--zeros F] [PRESET...]
 //
@@ -14,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <string>
 #include <systemc>
@@ -21,10 +27,14 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "rtl_mac_array.hpp"
 #include "rtl_mac_core.hpp"
+#include "rtl_pin_mac_array.hpp"
 
 namespace {
 
@@ -100,13 +110,14 @@ Figures bare(const sdla::AcceleratorConfig& cfg, std::vector<sdla::MacPass>& pas
   return f;
 }
 
-/// (b) The same number of passes through RtlMacArray from an LT initiator.
+/// (b) The same number of passes through RtlMacArray from an LT initiator;
+/// (c), (d) passes through the pin-level array for about `seconds`.
 struct Initiator : sc_core::sc_module, sdla::MacArrayBwIf {
   sdla::MacArrayInitiatorSocket mac_isock{"mac_isock"};
   SC_HAS_PROCESS(Initiator);
   Initiator(const sc_core::sc_module_name& n, std::vector<sdla::MacPass>& passes, std::uint64_t count,
-            sc_core::sc_event* wait_for, sc_core::sc_event& done)
-      : sc_module(n), passes_(passes), count_(count), wait_for_(wait_for), done_(done) {
+            double seconds, sc_core::sc_event* wait_for, sc_core::sc_event& done)
+      : sc_module(n), passes_(passes), count_(count), seconds_(seconds), wait_for_(wait_for), done_(done) {
     mac_isock.bind(*this);
     SC_THREAD(run);
   }
@@ -127,18 +138,109 @@ struct Initiator : sc_core::sc_module, sdla::MacArrayBwIf {
       qk.set(delay);
       account(figures, p);
       if (qk.need_sync()) qk.sync();
+      if (n % 8 == 7 && std::chrono::duration<double>(Clock::now() - t0).count() >= seconds_) break;
     }
     qk.sync();
     figures.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     done_.notify();
+    if (last) sc_core::sc_stop();  // the pin-level array's sc_clock would run forever
   }
+
+  bool last = false;
 
   Figures figures;
   std::vector<sdla::MacPass>& passes_;
   std::uint64_t count_;
+  double seconds_;
   sc_core::sc_event* wait_for_;
   sc_core::sc_event& done_;
 };
+
+struct Run {
+  std::string preset;
+  sdla::AcceleratorConfig cfg;
+  std::vector<sdla::MacPass> passes;
+  Figures bare;
+};
+
+/// The SystemC paths, by their row label.
+const char* const kPaths[] = {"(b) TLM -> RtlMacArray", "(c) TLM -> pins, deltas", "(d) TLM -> pins, sc_clock"};
+enum Path { tlm_rtl = 0, pins_deltas = 1, pins_clock = 2 };
+
+/// Figures of one path of one run (plain data: it crosses a pipe).
+struct Result {
+  std::size_t run;
+  int path;
+  Figures figures;
+};
+
+/// Elaborates `paths` for every run (the pin-level ones where the model was
+/// built), each behind its own initiator, and simulates them one after the other.
+std::vector<Result> simulate(std::vector<Run>& runs, const Options& o, const std::vector<Path>& paths) {
+  std::vector<std::unique_ptr<sdla::MacArrayTarget>> targets;
+  std::vector<std::unique_ptr<Initiator>> initiators;
+  std::vector<std::unique_ptr<sc_core::sc_event>> done;
+  std::vector<Result> results;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    Run& r = runs[i];
+    for (Path path : paths) {
+      if (path != tlm_rtl && !sdla::has_rtl_pin_model(r.cfg)) continue;
+      const std::string n = std::to_string(targets.size());
+      // The pin-level array is slower: a time budget rather than (a)'s pass count.
+      std::uint64_t count = std::numeric_limits<std::uint64_t>::max();
+      double seconds = o.seconds;
+      if (path == tlm_rtl) {
+        targets.push_back(std::make_unique<sdla::RtlMacArray>(("rtl" + n).c_str(), r.cfg));
+        count = r.bare.passes;
+        seconds = std::numeric_limits<double>::infinity();
+      } else {
+        sdla::RtlPinOptions pins;
+        pins.clocking = path == pins_clock ? sdla::PinClocking::timed : sdla::PinClocking::delta_cycles;
+        targets.push_back(sdla::make_rtl_pin_mac_array(("pins" + n).c_str(), r.cfg, pins));
+      }
+      done.push_back(std::make_unique<sc_core::sc_event>());
+      sc_core::sc_event* prev = done.size() > 1 ? done[done.size() - 2].get() : nullptr;
+      initiators.push_back(
+          std::make_unique<Initiator>(("init" + n).c_str(), r.passes, count, seconds, prev, *done.back()));
+      initiators.back()->mac_isock.bind(targets.back()->mac_tsock);
+      results.push_back({i, path, {}});
+    }
+  }
+  if (initiators.empty()) return results;
+  initiators.back()->last = true;
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // sc_stop's note
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(10, sc_core::SC_US));
+  sc_core::sc_start();
+  for (std::size_t k = 0; k < results.size(); ++k) results[k].figures = initiators[k]->figures;
+  return results;
+}
+
+/// simulate() in a child process (SystemC elaborates once per process; and an
+/// sc_clock, once started, ticks through every later measurement, evaluating
+/// the pins at each edge). Empty if the child failed.
+std::vector<Result> simulate_apart(std::vector<Run>& runs, const Options& o, const std::vector<Path>& paths) {
+  std::fflush(nullptr);
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t child = fork();
+  if (child < 0) return {};
+  if (child == 0) {
+    close(fds[0]);
+    const std::vector<Result> results = simulate(runs, o, paths);
+    const std::size_t bytes = results.size() * sizeof(Result);
+    const bool ok = write(fds[1], results.data(), bytes) == ssize_t(bytes);
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::vector<Result> results;
+  Result r;
+  while (read(fds[0], &r, sizeof r) == ssize_t(sizeof r)) results.push_back(r);
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
+  return results;
+}
 
 void print_row(const char* preset, const std::string& shape, const char* path, const Figures& f) {
   std::printf("%-7s %-6s %-26s %8llu %12llu %8.2f %12.0f %10.3g\n", preset, shape.c_str(), path,
@@ -186,12 +288,6 @@ int sc_main(int argc, char* argv[]) {
   if (app.count("--sparse")) o.format = sdla::WeightFormat::sparse_2_4;
   if (o.presets.empty()) o.presets = {"small", "full"};
 
-  struct Run {
-    std::string preset;
-    sdla::AcceleratorConfig cfg;
-    std::vector<sdla::MacPass> passes;
-    Figures bare;
-  };
   std::vector<Run> runs;
   try {
     for (const auto& name : o.presets) {
@@ -205,34 +301,42 @@ int sc_main(int argc, char* argv[]) {
     return 1;
   }
 
-  // SystemC: one RTL target + initiator per preset, run one after the other.
-  std::vector<std::unique_ptr<sdla::RtlMacArray>> targets;
-  std::vector<std::unique_ptr<Initiator>> initiators;
-  std::vector<std::unique_ptr<sc_core::sc_event>> done;
-  for (auto& r : runs) {
-    done.push_back(std::make_unique<sc_core::sc_event>());
-    sc_core::sc_event* prev = done.size() > 1 ? done[done.size() - 2].get() : nullptr;
-    targets.push_back(std::make_unique<sdla::RtlMacArray>(("rtl_" + r.preset).c_str(), r.cfg));
-    initiators.push_back(std::make_unique<Initiator>(("init_" + r.preset).c_str(), r.passes, r.bare.passes, prev,
-                                                     *done.back()));
-    initiators.back()->mac_isock.bind(targets.back()->mac_tsock);
-  }
-  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(10, sc_core::SC_US));
-  sc_core::sc_start();
+  // (d) first, in a process of its own: its sc_clock would tick through (b) and (c).
+  std::vector<Result> results = simulate_apart(runs, o, {pins_clock});
+  for (const Result& r : simulate(runs, o, {tlm_rtl, pins_deltas})) results.push_back(r);
 
+  std::string pin_models;
+  for (const auto& m : sdla::rtl_pin_models()) pin_models += (pin_models.empty() ? "" : ", ") + m;
   std::printf("sdla MAC-array co-simulation: %s %s, %u vectors per pass, %.0f%% zero lines, activity measured every cycle\n",
               sdla::to_string(o.precision), o.format == sdla::WeightFormat::dense ? "dense" : "2:4", o.vectors,
               100 * o.zeros);
-  std::printf("(MAC/s: issued multiplier operations per wall-clock second; TLM: LT, 10 us quantum)\n\n");
+  std::printf("(MAC/s: issued multiplier operations per wall-clock second; TLM: LT, 10 us quantum;\n"
+              " pins: the verilator --sc model behind MacPinBridge, built for: %s)\n\n",
+              pin_models.empty() ? "none" : pin_models.c_str());
   std::printf("%-7s %-6s %-26s %8s %12s %8s %12s %10s\n", "preset", "shape", "path", "passes", "array cycles",
               "wall s", "cycles/s", "MAC/s");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
     const std::string shape = std::to_string(r.cfg.atomic_c) + "x" + std::to_string(r.cfg.atomic_k);
+    auto ratio = [&](const std::string& what, double v) {
+      std::printf("%-7s %-6s %-26s %56.3f\n", r.preset.c_str(), shape.c_str(), what.c_str(), v);
+    };
+    std::vector<const Result*> mine(3, nullptr);  // by path
+    for (const Result& res : results)
+      if (res.run == i) mine[std::size_t(res.path)] = &res;
     print_row(r.preset.c_str(), shape, "(a) bare RtlMacCore loop", r.bare);
-    print_row(r.preset.c_str(), shape, "(b) TLM -> RtlMacArray", initiators[i]->figures);
-    std::printf("%-7s %-6s %-26s %56.3f\n", r.preset.c_str(), shape.c_str(), "ratio (b)/(a) cycles/s",
-                initiators[i]->figures.cycles_per_s() / r.bare.cycles_per_s());
+    for (const Result* res : mine)
+      if (res) print_row(r.preset.c_str(), shape, kPaths[res->path], res->figures);
+    for (const Result* res : mine) {
+      if (!res) continue;
+      const std::string x = std::string(kPaths[res->path]).substr(0, 3);
+      ratio("ratio " + x + "/(a) cycles/s", res->figures.cycles_per_s() / r.bare.cycles_per_s());
+      if (res->path != tlm_rtl && mine[tlm_rtl])
+        ratio("ratio " + x + "/(b) cycles/s", res->figures.cycles_per_s() / mine[tlm_rtl]->figures.cycles_per_s());
+    }
+    if (!mine[pins_deltas])
+      std::printf("%-7s %-6s %s\n", r.preset.c_str(), shape.c_str(),
+                  "(c), (d) pins: not built (add the preset to SDLA_RTL_PINS_PRESETS)");
   }
   return 0;
 }

@@ -36,6 +36,8 @@ set(sdla_exported
   sdla_rtl_verilated rtl_verilated -
   sdla_rtl_core      rtl_core      ${sdla_inc}/rtl
   sdla_rtl           rtl           -
+  sdla_rtl_pins_verilated rtl_pins_verilated -
+  sdla_rtl_pins      rtl_pins      -
   sdla_tb_rtl        tb_rtl        -
   sdla_wave_options  wave_options  ${sdla_inc}/tb)
 set(sdla_export_targets "")

@@ -8,21 +8,15 @@ RtlMacArray::RtlMacArray(const sc_core::sc_module_name& name, const AcceleratorC
                          bool crosscheck)
     : MacArrayTarget(name, cfg),
       core_(std::make_unique<RtlMacCore>(cfg, std::move(trace))),
-      model_(crosscheck ? std::make_unique<MacDatapath>(cfg) : nullptr) {}
+      crosscheck_(crosscheck ? std::make_unique<ModelCrosscheck>(cfg) : nullptr) {}
 
 RtlMacArray::~RtlMacArray() = default;
 
 void RtlMacArray::execute(MacPass& pass, const sc_core::sc_time& start) {
   const double ps = start / sc_core::sc_time(1, sc_core::SC_PS);
-  if (model_) shadow_ = pass;  // the request, before the RTL writes its answer
+  if (crosscheck_) crosscheck_->keep(pass);
   core_->execute(pass, std::uint64_t(std::llround(ps)));
-  if (!model_) return;
-  model_->execute(shadow_);
-  pass.has_reference = true;
-  pass.reference = shadow_.activity;
-  bool same = shadow_.status == pass.status && shadow_.activity == pass.activity;
-  for (std::size_t i = 0; same && i < std::size_t(pass.vectors) * pass.atomic_k; ++i) same = shadow_.psums[i] == pass.psums[i];
-  if (!same) pass.status = MacStatus::model_mismatch;
+  if (crosscheck_) crosscheck_->compare(pass);
 }
 
 std::unique_ptr<MacArrayTarget> make_rtl_mac_array(const sc_core::sc_module_name& name,

@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "mac_array_target.hpp"
-#include "mac_datapath.hpp"
+#include "model_crosscheck.hpp"
 #include "rtl_mac_core.hpp"
 
 namespace sdla {
@@ -40,8 +40,7 @@ class RtlMacArray : public MacArrayTarget {
 
  private:
   std::unique_ptr<RtlMacCore> core_;
-  std::unique_ptr<MacDatapath> model_;  // the cross-check, when asked for
-  MacPass shadow_;
+  std::unique_ptr<ModelCrosscheck> crosscheck_;  // when asked for
 };
 
 /// Factory for code that picks the MAC-array implementation at run time.

@@ -3,31 +3,25 @@
 // This TU includes Verilator headers and no SystemC header (a TU with both
 // fails on sc_time_stamp, design.md section 4).
 //
-// Per pass: validate (bad_request / bad_metadata clock nothing), hold the
-// pass configuration on the ports, then
-//   * `columns` weight-load cycles, one column per cycle,
-//   * one cycle per activation vector,
-//   * latency() drain cycles (a_valid low) until the last partial sums are out.
-// Inputs of cycle c change at start + c*period (clk low) and the array
-// clocks at start + (c + 1/2)*period.
-//
-// Activity is read from the RTL after every counted rising edge:
-//   mac_random += popcount(mac_live), mac_gated += popcount(mac_issue & ~mac_live)
-//   mac_idle   += atomic_k * lanes - popcount(mac_issue)
-//   act_toggles / weight_toggles += popcount(register bank XOR its previous snapshot)
-// The snapshots persist across passes, so toggles carry over exactly as the
-// model's operand registers do. Drain cycles are measured into
-// drain_activity() (which must stay zero) and never into the pass.
+// The pass itself (validation, weight load, vectors, drain, activity and
+// partial sums) is rtl_pass_sequence.hpp's, shared with the pin-level bridge;
+// HarnessT is its driver for the verilated C++ model: it writes the model's
+// ports, and cycle() evaluates one clock. Inputs of cycle c change at
+// start + c*period (clk low) and the array clocks at start + (c + 1/2)*period.
 #include "rtl_mac_core.hpp"
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
 
+#include "mac_activity_meter.hpp"
+#include "popcount.hpp"
+#include "rtl_pass_sequence.hpp"
 #include "sdla_rtl_models.hpp"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
@@ -38,45 +32,11 @@
 namespace sdla {
 namespace {
 
-/// sdla_mac_array.sv: psum is registered 3 edges after the capturing edge.
-constexpr unsigned kPsumLatency = 3;
-/// sdla_mac_array.sv: PSUM_W.
-constexpr unsigned kPsumBits = 48;
+using rtl_ports::kPsumBits;
+using rtl_ports::kPsumLatency;
+using rtl_ports::Word;
 
-using Word = std::uint64_t;
-
-// ------------------------------------------------------------------ popcount
-// One hardware POPCNT per word when the CPU has it (all x86-64 since 2008),
-// chosen at run time so the binary still runs everywhere.
-unsigned popcount_words_sw(const Word* w, std::size_t n) {
-  unsigned total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    Word x = w[i];
-    x = x - ((x >> 1) & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-    total += unsigned((x * 0x0101010101010101ULL) >> 56);
-  }
-  return total;
-}
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target("popcnt"))) unsigned popcount_words_hw(const Word* w, std::size_t n) {
-  unsigned total = 0;
-  for (std::size_t i = 0; i < n; ++i) total += unsigned(__builtin_popcountll(w[i]));
-  return total;
-}
-using PopcountFn = unsigned (*)(const Word*, std::size_t);
-const PopcountFn popcount_words = [] {
-  __builtin_cpu_init();  // may run before libgcc's own constructor
-  return __builtin_cpu_supports("popcnt") ? popcount_words_hw : popcount_words_sw;
-}();
-#else
-unsigned (*const popcount_words)(const Word*, std::size_t) = popcount_words_sw;
-#endif
-
-unsigned popcount_word(Word w) { return popcount_words(&w, 1); }
-
+// --------------------------------------------------------------- port access
 /// Set bits of an array port of <= 64-bit elements (Verilator top-level
 /// unpacked ports are plain C arrays).
 template <class T, std::size_t N>
@@ -91,29 +51,6 @@ unsigned count_bits(const T (&a)[N]) {
   }
 }
 
-/// Bit toggles between a byte bank and its snapshot; refreshes the snapshot.
-unsigned toggles(const std::uint8_t* bank, std::uint8_t* snapshot, std::size_t bytes) {
-  unsigned total = 0;
-  std::size_t i = 0;
-  for (; i + sizeof(Word) <= bytes; i += sizeof(Word)) {
-    Word now, before;
-    std::memcpy(&now, bank + i, sizeof(Word));
-    std::memcpy(&before, snapshot + i, sizeof(Word));
-    if (now != before) {
-      total += popcount_word(now ^ before);
-      std::memcpy(snapshot + i, &now, sizeof(Word));
-    }
-  }
-  for (; i < bytes; ++i) {
-    if (bank[i] != snapshot[i]) {
-      total += popcount_word(Word(bank[i] ^ snapshot[i]));
-      snapshot[i] = bank[i];
-    }
-  }
-  return total;
-}
-
-// --------------------------------------------------------------- port access
 template <class T>
 struct IsWide : std::false_type {};
 template <std::size_t N>
@@ -129,27 +66,6 @@ void set_bits(T& port, const Word* w) {
     port = T(w[0]);
   }
 }
-
-/// Bit mask with the low `n` bits set, as `words` 64-bit words.
-template <std::size_t words>
-void low_mask(Word (&out)[words], unsigned n) {
-  for (std::size_t i = 0; i < words; ++i) {
-    const unsigned lo = unsigned(i * 64);
-    out[i] = n <= lo ? 0 : n >= lo + 64 ? ~Word(0) : (Word(1) << (n - lo)) - 1;
-  }
-}
-
-/// Bit i set when flags[i] != 0 (zero lines arrive one byte per lane).
-template <std::size_t words>
-void nonzero_mask(Word (&out)[words], const std::uint8_t* flags, unsigned n) {
-  for (std::size_t i = 0; i < words; ++i) out[i] = 0;
-  for (unsigned i = 0; i < n; ++i) out[i / 64] |= Word(flags[i] != 0) << (i % 64);
-}
-
-std::int64_t sign_extend_psum(QData v) {
-  return std::int64_t(std::uint64_t(v) << (64 - kPsumBits)) >> (64 - kPsumBits);
-}
-
 
 // ------------------------------------------------------------------ harness
 class Harness {
@@ -253,10 +169,11 @@ std::string gtkw_text(const std::string& vcd_path, const std::string& model, uns
 
 /// VM: a verilated model; TraceFile: the trace writer its trace code was
 /// verilated for (VerilatedVcdC with --trace, VerilatedFstC with --trace-fst).
+/// It is also the `Ports` driver of rtl_pass_sequence.hpp.
 template <class VM, class TraceFile, unsigned C, unsigned K>
 class HarnessT final : public Harness {
   static constexpr unsigned kActLanes = 2 * C;  // bus lanes (int8) = bytes
-  static constexpr std::size_t kMaskWords = (kActLanes + 63) / 64;
+  static constexpr std::size_t kMaskWords = rtl_ports::words_for(kActLanes);
   static constexpr std::size_t kWeightBytes = std::size_t(C) * K;
   static_assert(sizeof(VM::act_reg) == kActLanes && sizeof(VM::w_reg) == kWeightBytes,
                 "operand register ports are byte banks");
@@ -264,7 +181,8 @@ class HarnessT final : public Harness {
 
  public:
   HarnessT(const char* name, double period_ps, const RtlTraceOptions& trace)
-      : ctx_(std::make_unique<VerilatedContext>()), period_ps_(period_ps), window_(trace) {
+      : ctx_(std::make_unique<VerilatedContext>()), period_ps_(period_ps), window_(trace),
+        meter_(kActLanes, kWeightBytes) {
     model_name = name;
     const bool tracing = !trace.path.empty();
     if (tracing) ctx_->traceEverOn(true);
@@ -289,81 +207,20 @@ class HarnessT final : public Harness {
 
   void reset() override {
     VM& t = m();
-    t.w_load = 0;
-    t.a_valid = 0;
+    idle();
     t.rst = 1;
     tick_quiet();
     t.rst = 0;
-    for (std::size_t i = 0; i < kActLanes; ++i) act_snap_[i] = t.act_reg[i];
-    std::memcpy(w_snap_, &t.w_reg[0][0], kWeightBytes);
-    for (std::size_t i = 0; i < kActLanes; ++i)
-      if (act_snap_[i]) throw std::logic_error("RTL reset left an activation register non-zero");
-    for (std::size_t i = 0; i < kWeightBytes; ++i)
-      if (w_snap_[i]) throw std::logic_error("RTL reset left a weight register non-zero");
+    meter_.start_from_reset(taps());
   }
 
   void execute(MacPass& p, std::uint64_t start_ps) override {
     p.activity = MacActivity{};
-    if (!request_ok(p)) {
-      p.status = MacStatus::bad_request;
-      return;
-    }
-    if (!metadata_ok(p)) {
-      p.status = MacStatus::bad_metadata;
-      return;
-    }
-    p.status = MacStatus::ok;
-    VM& t = m();
-
-    // Pass configuration, held until the pass has drained.
-    Word mask[kMaskWords];
-    t.mode_int16 = p.precision == Precision::int16;
-    t.sparse = p.format == WeightFormat::sparse_2_4;
-    Word cols[(K + 63) / 64];
-    low_mask(cols, p.columns);
-    set_bits(t.col_valid, cols);
-    low_mask(mask, p.lanes_valid);
-    set_bits(t.lane_valid, mask);
-
+    p.status = rtl_pass_status(*this, p, C);
+    if (p.status != MacStatus::ok) return;
     pass_start_ps_ = start_ps;
     pass_cycle_ = 0;
-    const std::uint64_t units = std::uint64_t(K) * p.lanes;
-
-    // Weight load: one column per cycle, straight into the operand registers.
-    t.a_valid = 0;
-    t.w_load = 1;
-    for (unsigned k = 0; k < p.columns; ++k) {
-      drive_column(p, k);
-      tick();
-      measure(p.activity, units);
-    }
-    t.w_load = 0;
-
-    // One activation vector per cycle.
-    unsigned out = 0;
-    t.a_valid = 1;
-    for (unsigned v = 0; v < p.vectors; ++v) {
-      drive_vector(p, v);
-      tick();
-      measure(p.activity, units);
-      collect(p, out);
-    }
-    t.a_valid = 0;
-
-    // Drain: the machine overlaps these cycles with the next pass's weight
-    // load, so they are not counted and must show no activity.
-    if (p.vectors > 0)
-      for (unsigned d = 0; d < kPsumLatency; ++d) {
-        tick();
-        measure_drain();
-        collect(p, out);
-      }
-    if (out != p.vectors)
-      throw std::logic_error("RTL returned " + std::to_string(out) + " partial-sum vectors for " +
-                             std::to_string(p.vectors) + " (pipeline latency mismatch)");
-    if (t.err) throw std::logic_error("RTL refused a weight load the core had checked");
-
-    p.activity.cycles = std::uint64_t(p.columns) + p.vectors;
+    clock_rtl_pass(*this, p, meter_, drain);
     array_cycles_ += p.activity.cycles;
     // A VCD is flushed after every pass. An FST is not: a flush starts a new
     // block, and small blocks compress badly; its writer starts one every
@@ -371,89 +228,65 @@ class HarnessT final : public Harness {
     if (tfp_ && std::is_same_v<TraceFile, VerilatedVcdC>) tfp_->flush();
   }
 
- private:
-  VM& m() { return *model_; }
+  // ------------------------------------------- Ports (rtl_pass_sequence.hpp)
+  unsigned atomic_k() const { return K; }
 
-  // ------------------------------------------------------------ validation
-  bool request_ok(const MacPass& p) const {
-    // well_formed() also rejects int8 values that a one-byte lane cannot carry.
-    return p.well_formed() && p.atomic_k == K && p.lanes * element_bytes(p.precision) == C;
-  }
-
-  /// 2:4 metadata, checked by the RTL's own checker (meta_err, combinational
-  /// on the load port) for every column before anything is clocked, so a
-  /// rejected pass leaves the array untouched. Indices above 3 do not fit
-  /// the 2-bit port and are rejected here.
-  bool metadata_ok(const MacPass& p) {
-    if (p.format != WeightFormat::sparse_2_4) return true;
-    for (unsigned k = 0; k < p.columns; ++k)
-      for (unsigned i = 0; i < p.lanes; ++i)
-        if (p.weight_index[std::size_t(k) * p.lanes + i] > 3) return false;
+  void config(const MacPass& p) {
     VM& t = m();
-    t.w_load = 0;
-    t.a_valid = 0;
     t.mode_int16 = p.precision == Precision::int16;
-    t.sparse = 1;
-    for (unsigned k = 0; k < p.columns; ++k) {
-      drive_index(p, k);
-      t.eval();  // no clock edge: only the combinational checker settles
-      if (t.meta_err) return false;
-    }
-    return true;
+    t.sparse = p.format == WeightFormat::sparse_2_4;
+    Word cols[rtl_ports::words_for(K)], lanes[kMaskWords];
+    rtl_ports::low_mask(cols, std::size(cols), p.columns);
+    set_bits(t.col_valid, cols);
+    rtl_ports::low_mask(lanes, kMaskWords, p.lanes_valid);
+    set_bits(t.lane_valid, lanes);
   }
 
-  // --------------------------------------------------------------- driving
-  void drive_index(const MacPass& p, unsigned k) {
-    Word idx[kMaskWords] = {};
-    if (p.format == WeightFormat::sparse_2_4) {
-      const std::uint8_t* ix = &p.weight_index[std::size_t(k) * p.lanes];
-      for (unsigned i = 0; i < p.lanes; ++i) idx[(2 * i) / 64] |= Word(ix[i] & 3u) << ((2 * i) % 64);
-    }
+  void idle() {
+    m().w_load = 0;
+    m().a_valid = 0;
+  }
+
+  void index(const MacPass& p, unsigned k) {
+    Word idx[kMaskWords];
+    rtl_ports::index_mask(idx, kMaskWords, p, k);
     set_bits(m().w_idx, idx);
   }
 
-  void drive_column(const MacPass& p, unsigned k) {
+  bool settled_meta_err() {
+    m().eval();  // no clock edge: only the combinational checker settles
+    return m().meta_err;
+  }
+
+  void load(const MacPass& p, unsigned k) {
     VM& t = m();
-    const std::int16_t* w = &p.weights[std::size_t(k) * p.lanes];
-    if (p.precision == Precision::int8) {
-      for (unsigned i = 0; i < C; ++i) t.w_data[i] = CData(std::uint8_t(w[i]));
-    } else {
-      for (unsigned i = 0; i < C / 2; ++i) {
-        t.w_data[2 * i] = CData(std::uint16_t(w[i]) & 0xff);
-        t.w_data[2 * i + 1] = CData(std::uint16_t(w[i]) >> 8);
-      }
-    }
-    Word zero[(C + 63) / 64];
-    nonzero_mask(zero, &p.weight_zero[std::size_t(k) * p.lanes], p.lanes);
+    t.w_load = 1;
+    t.a_valid = 0;
+    std::uint8_t bank[C];
+    rtl_ports::weight_bank(p, k, bank);
+    for (unsigned i = 0; i < C; ++i) t.w_data[i] = CData(bank[i]);
+    Word zero[rtl_ports::words_for(C)];
+    rtl_ports::flag_mask(zero, std::size(zero), &p.weight_zero[std::size_t(k) * p.lanes], p.lanes);
     set_bits(t.w_zero, zero);
-    drive_index(p, k);
+    index(p, k);
     t.w_col = decltype(t.w_col)(k);
   }
 
-  void drive_vector(const MacPass& p, unsigned v) {
+  void stream(const MacPass& p, unsigned v) {
     VM& t = m();
-    const std::int16_t* a = &p.acts[std::size_t(v) * p.act_lanes];
-    if (p.precision == Precision::int8) {
-      for (unsigned l = 0; l < kActLanes; ++l) t.a_data[l] = CData(std::uint8_t(a[l]));
-    } else {
-      for (unsigned l = 0; l < C; ++l) {
-        t.a_data[2 * l] = CData(std::uint16_t(a[l]) & 0xff);
-        t.a_data[2 * l + 1] = CData(std::uint16_t(a[l]) >> 8);
-      }
-    }
+    t.w_load = 0;
+    t.a_valid = 1;
+    std::uint8_t bank[kActLanes];
+    rtl_ports::activation_bank(p, v, bank);
+    for (unsigned l = 0; l < kActLanes; ++l) t.a_data[l] = CData(bank[l]);
     Word zero[kMaskWords];
-    nonzero_mask(zero, &p.act_zero[std::size_t(v) * p.act_lanes], p.act_lanes);
+    rtl_ports::flag_mask(zero, kMaskWords, &p.act_zero[std::size_t(v) * p.act_lanes], p.act_lanes);
     set_bits(t.a_zero, zero);
-  }
-
-  // -------------------------------------------------------------- clocking
-  std::uint64_t time_ps(double cycles) const {
-    return pass_start_ps_ + std::uint64_t(std::llround(cycles * period_ps_));
   }
 
   /// One clock: inputs (already set) settle with clk low at the cycle start,
   /// the rising edge comes half a period later.
-  void tick() {
+  void cycle() {
     VM& t = m();
     const std::uint64_t index = array_cycles_ + pass_cycle_;
     t.clk = 0;
@@ -464,6 +297,26 @@ class HarnessT final : public Harness {
     dump(time_ps(double(pass_cycle_) + 0.5), index);
     ++pass_cycle_;
     ++clocked;
+  }
+
+  MacTaps taps() {
+    VM& t = m();
+    return {count_bits(t.mac_issue), count_bits(t.mac_live), &t.act_reg[0], &t.w_reg[0][0]};
+  }
+
+  bool psum_valid() { return m().psum_valid; }
+  bool err() { return m().err; }
+
+  void psums(std::int64_t* dst) {
+    for (unsigned k = 0; k < K; ++k) dst[k] = rtl_ports::sign_extend_psum(m().psum[k]);
+  }
+
+ private:
+  VM& m() { return *model_; }
+
+  // -------------------------------------------------------------- clocking
+  std::uint64_t time_ps(double cycles) const {
+    return pass_start_ps_ + std::uint64_t(std::llround(cycles * period_ps_));
   }
 
   /// A clock outside simulated time (reset): never dumped.
@@ -485,40 +338,6 @@ class HarnessT final : public Harness {
     tfp_->dump(t_ps);
     last_dump_ps_ = t_ps;
     dumped_ = true;
-  }
-
-  // ---------------------------------------------------- activity, outputs
-  void measure(MacActivity& a, std::uint64_t units) {
-    VM& t = m();
-    const unsigned issued = count_bits(t.mac_issue);
-    const unsigned live = count_bits(t.mac_live);
-    a.mac_random += live;
-    a.mac_gated += issued - live;
-    a.mac_idle += units - issued;
-    a.act_toggles += toggles(&t.act_reg[0], act_snap_, kActLanes);
-    a.weight_toggles += toggles(&t.w_reg[0][0], w_snap_, kWeightBytes);
-  }
-
-  /// Drain cycles: whatever the RTL shows goes to drain_activity(), whose
-  /// random, gated and toggle counts must stay zero (cycles counts them).
-  void measure_drain() {
-    VM& t = m();
-    const unsigned issued = count_bits(t.mac_issue);
-    const unsigned live = count_bits(t.mac_live);
-    drain.cycles += 1;
-    drain.mac_random += live;
-    drain.mac_gated += issued - live;
-    drain.act_toggles += toggles(&t.act_reg[0], act_snap_, kActLanes);
-    drain.weight_toggles += toggles(&t.w_reg[0][0], w_snap_, kWeightBytes);
-  }
-
-  void collect(MacPass& p, unsigned& out) {
-    VM& t = m();
-    if (!t.psum_valid) return;
-    if (out >= p.vectors) throw std::logic_error("RTL produced a partial sum without a vector");
-    std::int64_t* dst = &p.psums[std::size_t(out) * p.atomic_k];
-    for (unsigned k = 0; k < K; ++k) dst[k] = sign_extend_psum(t.psum[k]);
-    ++out;
   }
 
   // ------------------------------------------------------------------ waves
@@ -562,8 +381,7 @@ class HarnessT final : public Harness {
   std::uint64_t array_cycles_ = 0;  // counted cycles of completed passes
   std::uint64_t last_dump_ps_ = 0;
   bool dumped_ = false;
-  std::uint8_t act_snap_[kActLanes] = {};
-  std::uint8_t w_snap_[kWeightBytes] = {};
+  MacActivityMeter meter_;
 };
 
 std::unique_ptr<Harness> make_harness(const AcceleratorConfig& cfg, const RtlTraceOptions& trace) {

@@ -70,7 +70,10 @@ struct Options {
 /// --vcd, --vcd-window FIRST:LAST, --vcd-depth and --waves-format as trace
 /// options (tb/wave_options.hpp); --vcd traces the RTL, so it needs --mac rtl.
 sdla::RtlTraceOptions waves(const Options& o) {
-  if (!o.vcd.empty() && o.mac != "rtl") throw std::invalid_argument("--vcd traces the RTL: add --mac rtl");
+  if (!o.vcd.empty() && o.mac != "rtl")
+    throw std::invalid_argument(o.mac == "rtl-pins" ? "--vcd traces the verilated C++ model (--mac rtl); the pin-level "
+                                                      "model (--mac rtl-pins) writes no waves"
+                                                    : "--vcd traces the RTL: add --mac rtl");
   return sdla::wave_options(o.vcd, o.vcd_window, o.vcd_depth, o.waves_format);
 }
 
@@ -288,8 +291,9 @@ int sc_main(int argc, char** argv) {
   app.add_option("--preset", o.preset, "Accelerator preset")
       ->check(CLI::IsMember(sdla::AcceleratorConfig::preset_names()))
       ->capture_default_str();
-  app.add_option("--mac", o.mac, "MAC array: the C++ datapath model or the Verilated RTL")
-      ->check(CLI::IsMember({"model", "rtl"}))
+  app.add_option("--mac", o.mac, "MAC array: the C++ datapath model, the Verilated RTL, or the same RTL as a "
+                                 "pin-level SystemC model (rtl-pins)")
+      ->check(CLI::IsMember({"model", "rtl", "rtl-pins"}))
       ->capture_default_str();
   app.add_option("--report", o.report, "Write the JSON report here");
   app.add_option("--energy-table", o.energy_table, "Energy table (Accelergy ERT YAML) overriding built-in entries")

@@ -29,6 +29,7 @@ namespace log_id {
 inline constexpr char controller[] = "sdla/controller";  ///< run and layer start/end, descriptor fetches
 inline constexpr char dma[] = "sdla/dma";                ///< DMA errors; every transfer at kLogTransfer
 inline constexpr char loader[] = "sdla/loader";          ///< tile steps
+inline constexpr char mac_protocol[] = "sdla/mac_protocol";  ///< SC_ERROR: pin protocol of the MAC array broken (rtl/mac_protocol_checker.hpp)
 }  // namespace log_id
 
 /// Verbosities of the messages (all above SC_MEDIUM: quiet by default).

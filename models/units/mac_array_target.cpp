@@ -8,10 +8,17 @@ MacArrayTarget::MacArrayTarget(const sc_core::sc_module_name& name, const Accele
 }
 
 void MacArrayTarget::b_transport(MacPass& pass, sc_core::sc_time& delay) {
-  execute(pass, sc_core::sc_time_stamp() + delay);
+  const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
+  execute(pass, start);
   if (pass.status != MacStatus::ok) return;
   total_ += pass.activity;
-  delay += double(pass.activity.cycles) * sc_core::sc_time(cfg_.clock_period_ns(), sc_core::SC_NS);
+  // The pass ends `cycles` after its start. An implementation clocked in
+  // simulated time (the pin-level RTL on an sc_clock) may be past that
+  // already: then it ends now.
+  const sc_core::sc_time end =
+      start + double(pass.activity.cycles) * sc_core::sc_time(cfg_.clock_period_ns(), sc_core::SC_NS);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  delay = end > now ? end - now : sc_core::SC_ZERO_TIME;
 }
 
 tlm::tlm_sync_enum MacArrayTarget::nb_transport_fw(MacPass& pass, tlm::tlm_phase&, sc_core::sc_time&) {

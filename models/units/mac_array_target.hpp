@@ -1,7 +1,9 @@
 /// \file
 /// Base of every MAC-array implementation: a SystemC module with a
 /// MacArrayTargetSocket. Subclasses execute a pass; the base annotates the
-/// pass's cycles as delay and keeps the running activity totals.
+/// pass's cycles as delay and keeps the running activity totals. An
+/// implementation may spend simulated time in execute() (wait on a clock):
+/// the delay returned is then what is left of the pass's cycles, if anything.
 ///
 ///     class MyArray : public sdla::MacArrayTarget {
 ///       void execute(sdla::MacPass& p, const sc_core::sc_time& start) override;

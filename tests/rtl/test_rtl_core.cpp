@@ -9,6 +9,7 @@
 #include "mac_datapath.hpp"
 #include "rtl_mac_core.hpp"
 #include "rtl_test_util.hpp"
+#include "verilated_presets.hpp"
 
 namespace sdla {
 namespace {
@@ -87,6 +88,7 @@ class RtlVsModel : public ::testing::TestWithParam<Mode> {};
 
 TEST_P(RtlVsModel, RandomPassesAgreeWithModelAndGolden) {
   const Mode mode = GetParam();
+  SKIP_UNLESS_VERILATED(mode.preset);
   const auto cfg = AcceleratorConfig::preset(mode.preset);
   PassGen gen(stream_seed(mode_name({mode, 0})));
   Pair pair(cfg);
@@ -121,6 +123,8 @@ INSTANTIATE_TEST_SUITE_P(
 // ------------------------------------------------------------ per preset
 class RtlEdges : public ::testing::TestWithParam<const char*> {
  protected:
+  void SetUp() override { SKIP_UNLESS_VERILATED(GetParam()); }
+
   AcceleratorConfig cfg = AcceleratorConfig::preset(GetParam());
   PassGen gen{stream_seed(std::string("edges_") + GetParam() + ::testing::UnitTest::GetInstance()->current_test_info()->name())};
 

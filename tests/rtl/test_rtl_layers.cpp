@@ -8,9 +8,9 @@
 
 #include "layers.hpp"
 #include "mac_arrays.hpp"
-#include "rtl_mac_core.hpp"
 #include "random_layers.hpp"
 #include "seed.hpp"
+#include "verilated_presets.hpp"
 
 namespace sdla {
 namespace {
@@ -19,11 +19,6 @@ using test::check;
 using test::random_workloads;
 
 constexpr TensorFormat kDense = TensorFormat::dense, kZvc = TensorFormat::zvc, k24 = TensorFormat::sparse_2_4;
-
-/// A build with SDLA_RTL_PRESETS (the sanitizer subset) may not have verilated the full array.
-#define SKIP_UNLESS_VERILATED(name)                                \
-  if (!RtlMacCore::has_model(AcceleratorConfig::preset(name)))     \
-  GTEST_SKIP() << "no verilated " << (name) << " array in this build (SDLA_RTL_PRESETS)"
 
 /// int8 and int16 random layers of every weight/activation format pair.
 std::vector<Workload> every_format(std::mt19937_64& rng, unsigned per_pair) {

@@ -15,6 +15,7 @@
 #include "mac_array_model.hpp"
 #include "rtl_mac_array.hpp"
 #include "rtl_test_util.hpp"
+#include "verilated_presets.hpp"
 
 namespace sdla {
 namespace {
@@ -109,6 +110,7 @@ TEST(RtlMacArrayTlm, SmallMatchesTheModelTarget) {
 
 TEST(RtlMacArrayTlm, FullMatchesTheModelTarget) {
   REQUIRE_FRESH_SYSTEMC();
+  SKIP_UNLESS_VERILATED("full");
   run_against_model("full", 300);
 }
 

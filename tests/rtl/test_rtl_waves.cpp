@@ -14,6 +14,7 @@
 
 #include "rtl_mac_core.hpp"
 #include "rtl_test_util.hpp"
+#include "verilated_presets.hpp"
 
 namespace sdla {
 namespace {
@@ -164,6 +165,7 @@ TEST_F(RtlWaves, FileIsCompleteWhenTheCoreGoesAwayOnAnError) {
 }
 
 TEST_F(RtlWaves, FullArrayViewStaysSmall) {
+  SKIP_UNLESS_VERILATED("full");
   const auto cfg = AcceleratorConfig::preset("full");
   PassGen gen(test::test_seed());
   const std::string vcd = wave_path("full.vcd");

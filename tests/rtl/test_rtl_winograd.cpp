@@ -10,6 +10,7 @@
 #include "mac_arrays.hpp"
 #include "sdla/tile_plan.hpp"
 #include "seed.hpp"
+#include "verilated_presets.hpp"
 #include "winograd_layers.hpp"
 
 namespace sdla {
@@ -40,6 +41,7 @@ TEST(RtlWinograd, SmallBothModes) {
 
 // Random layers on the full array too (64 int8 lanes, 32 columns).
 TEST(RtlWinograd, FullBothModes) {
+  SKIP_UNLESS_VERILATED("full");
   std::mt19937_64 rng(test::seed(54));
   check_winograd("full", small_layers(rng, 2, 150, 70, 9), "rtl", make_any_mac_array);
 }
@@ -87,6 +89,7 @@ TEST(RtlWinograd, SmallManySteps) {
 
 // One layer per mode on the full array: 64 int8 lanes, exact on the 32 int16 lanes.
 TEST(RtlWinograd, FullOneLayerPerMode) {
+  SKIP_UNLESS_VERILATED("full");
   std::vector<Workload> w;
   for (Winograd mode : {Winograd::exact, Winograd::nvdla}) {
     Layer l;

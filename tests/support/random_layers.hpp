@@ -94,8 +94,8 @@ inline Layer random_grouped_layer(std::mt19937_64& rng, Precision p, unsigned in
 }
 
 /// Runs every workload through one testbench and compares each layer with the
-/// golden reference; with the RTL, the C++ model's activity of the same passes
-/// must equal the RTL's. Returns the outcomes for further checks.
+/// golden reference; with the RTL (rtl, rtl-pins), the C++ model's activity of
+/// the same passes must equal the RTL's. Returns the outcomes for further checks.
 inline std::vector<RunOutcome> check(const std::string& preset, const std::vector<Workload>& workloads,
                                      const std::string& mac = "model", MacArrayFactory make_mac = {}) {
   const auto cfg = AcceleratorConfig::preset(preset);
@@ -121,7 +121,7 @@ inline std::vector<RunOutcome> check(const std::string& preset, const std::vecto
           << l.kernel_h << "x" << l.kernel_w << " s" << l.stride_h << "," << l.stride_w << " pad " << l.pad.top
           << "," << l.pad.bottom << "," << l.pad.left << "," << l.pad.right << " post " << l.post.enabled;
     }
-    if (mac != "rtl") continue;
+    if (mac != "rtl" && mac != "rtl-pins") continue;  // only the RTL arrays also run the C++ model
     for (const LayerRecord& rec : outcomes[i].layers) {
       Counters rtl = rec.activity.at("mac_array");
       rtl.erase("passes");
