@@ -212,18 +212,17 @@ void Controller::walk_chain() {
     Flight& f = *flights_.back();
     f.index = index;
     try {
-      start_layer(f, addr);
+      addr = start_layer(f, addr);  // f may be recorded and gone when it returns
     } catch (...) {
       // The run's error, unless a layer still in flight fails first.
       f.job.done = true;
       f.job.error = std::current_exception();
       throw;
     }
-    addr = f.job.desc.next;
   }
 }
 
-void Controller::start_layer(Flight& f, std::uint64_t addr) {
+std::uint64_t Controller::start_layer(Flight& f, std::uint64_t addr) {
   f.start = sc_core::sc_time_stamp();
   // A layer's figures include its descriptor and parameter fetches.
   switch_side(UnitSide::control, &f);
@@ -254,7 +253,7 @@ void Controller::start_layer(Flight& f, std::uint64_t addr) {
   log_info(*this, log_id::controller, kLogLayer, "layer {} start: {}", f.index, describe(job.layer));
   if (layer.op != Op::pool) {
     hand_over(f);
-    return;
+    return d.next;
   }
   // The pooling unit reads what the pipeline writes: it starts once the pipeline is empty.
   f.pool = true;
@@ -269,6 +268,7 @@ void Controller::start_layer(Flight& f, std::uint64_t addr) {
   charge(UnitSide::compute, &f);
   job.done = true;
   retire();
+  return d.next;
 }
 
 void Controller::hand_over(Flight& f) {

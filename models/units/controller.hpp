@@ -96,8 +96,10 @@ class Controller : public sc_core::sc_module {
   void run_chain();
   /// Walks the descriptors; returns with layers possibly still in flight.
   void walk_chain();
-  /// Fetches and checks the layer's descriptor and parameters at `addr`, then starts it.
-  void start_layer(Flight& f, std::uint64_t addr);
+  /// Fetches and checks the layer's descriptor and parameters at `addr`, then
+  /// starts it; returns the next descriptor's address. `f` may be recorded
+  /// and gone on return (a pool layer, or no overlap).
+  std::uint64_t start_layer(Flight& f, std::uint64_t addr);
   /// Hands a convolution layer to the pipeline, after the older of two in flight has finished.
   void hand_over(Flight& f);
   /// Waits for the oldest layer in flight; records it, or throws its error.
