@@ -16,6 +16,7 @@ void PostProcessor::configure(const Layer& layer, std::vector<std::int32_t> bias
                               unsigned channel_pad) {
   layer_ = layer;
   bias_ = std::move(bias);
+  rules_ = layer_.post.enabled ? ChannelRules(layer_, bias_) : ChannelRules();
   out_bytes_ = output_element_bytes(layer);
   residual_addr_ = layer.residual && layer.post.enabled ? residual_addr : 0;
   channel_pad_ = channel_pad;
@@ -31,16 +32,13 @@ Counters PostProcessor::activity() const {
 
 namespace {
 
-/// The PostOp rule (sdla/layer.hpp) for a sum within ±2^31: the product
-/// with a 32-bit multiplier fits 64 bits (the golden reference and wider
-/// sums take 128).
-std::int64_t requantize_narrow(std::int64_t v, std::int32_t multiplier, unsigned shift, std::int64_t residual, bool relu,
-                               std::int64_t lo, std::int64_t hi) {
-  std::int64_t scaled = v * multiplier;
-  if (shift > 0) scaled = (scaled + (std::int64_t(1) << (shift - 1))) >> shift;  // ties to +inf
-  scaled += residual;
-  if (relu && scaled < 0) scaled = 0;
-  return std::clamp(scaled, lo, hi);
+void store_row(const std::int64_t* __restrict y, unsigned n, unsigned bytes, std::uint8_t* __restrict out) {
+  if (bytes == 1) {
+    for (unsigned k = 0; k < n; ++k) out[k] = std::uint8_t(y[k]);
+    return;
+  }
+  for (unsigned k = 0; k < n; ++k, out += bytes)
+    for (unsigned b = 0; b < bytes; ++b) out[b] = std::uint8_t(std::uint64_t(y[k]) >> (8 * b));
 }
 
 }  // namespace
@@ -58,22 +56,23 @@ void PostProcessor::encode(const SumTile& t, const std::int64_t* residual) {
   }
   requantized_ += n;
   const PrecisionTraits& p = traits(layer_.precision);
-  const bool relu = layer_.post.relu;
-  constexpr std::int64_t narrow = std::int64_t(1) << 31;
-  // Column by column: a column's sums lie together, and its parameters stay put.
-  for (unsigned k = 0; k < cols; ++k) {
-    const unsigned ch = t.first_channel + k;
-    const std::int64_t bias = bias_[ch];
-    const std::int32_t multiplier = layer_.post.multiplier_for(ch);
-    const unsigned shift = layer_.post.shift_for(ch);
-    std::uint8_t* out = dst + std::size_t(k) * ob;
-    for (unsigned v = 0; v < pixels; ++v, out += std::size_t(cols) * ob) {
-      const std::int64_t acc = t.sum(k, v) + bias, r = residual ? residual[std::size_t(v) * cols + k] : 0;
-      const std::int64_t y = acc >= -narrow && acc <= narrow
-                                 ? requantize_narrow(acc, multiplier, shift, r, relu, p.min, p.max)
-                                 : golden::requantize_add(acc, multiplier, shift, r, relu, p.min, p.max);
-      for (unsigned b = 0; b < ob; ++b) out[b] = std::uint8_t(std::uint64_t(y) >> (8 * b));
+  const unsigned c0 = t.first_channel;
+  row_.resize(cols);
+  y_.resize(cols);
+  if (!residual) zeros_.assign(cols, 0);
+  // Pixel by pixel: a pixel's sums and its output elements lie together.
+  for (unsigned v = 0; v < pixels; ++v, dst += std::size_t(cols) * ob) {
+    const std::int64_t* sums = &t.sums[std::size_t(v) * t.entry_stride];
+    if (t.stride != 1) {
+      for (unsigned k = 0; k < cols; ++k) row_[k] = t.sum(k, v);
+      sums = row_.data();
     }
+    const std::int64_t* r = residual ? residual + std::size_t(v) * cols : zeros_.data();
+    if (!requantize_row(rules_, c0, sums, r, cols, y_.data()))
+      for (unsigned k = 0; k < cols; ++k)
+        y_[k] = golden::requantize_add(sums[k] + rules_.bias[c0 + k], layer_.post.multiplier_for(c0 + k),
+                                       layer_.post.shift_for(c0 + k), r[k], layer_.post.relu, p.min, p.max);
+    store_row(y_.data(), cols, ob, dst);
   }
 }
 

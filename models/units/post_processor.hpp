@@ -24,6 +24,7 @@
 #include "sdla/layer.hpp"
 #include "sdla/lt_socket.hpp"
 #include "sdla/psum_block.hpp"
+#include "requantize_row.hpp"
 
 namespace sdla {
 
@@ -57,6 +58,8 @@ class PostProcessor : public sc_core::sc_module {
   void fetch_residual(const SumTile& t, sc_core::sc_time& delay);
   Layer layer_;
   std::vector<std::int32_t> bias_;
+  ChannelRules rules_;
+  std::vector<std::int64_t> row_, y_, zeros_;  // one pixel's sums, outputs; a residual of zeros
   unsigned out_bytes_ = 4;
   std::vector<std::uint8_t> staging_;
   OutputTile out_;

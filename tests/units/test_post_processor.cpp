@@ -18,6 +18,7 @@
 
 #include "golden/conv.hpp"
 #include "post_processor.hpp"
+#include "requantize_row.hpp"
 #include "seed.hpp"
 #include "unit_bench.hpp"
 
@@ -411,6 +412,61 @@ TEST(PostProcessor, NoResidualNoReads) {
 TEST(PostProcessor, RawPassThroughInt8) { check_raw(Precision::int8, 4003); }
 
 TEST(PostProcessor, RawPassThroughInt16) { check_raw(Precision::int16, 4004); }
+
+// The row loop the post-processor runs, both paths (AVX2, portable) against
+// the golden rule: random rows of 37 channels (a tail after the 4-wide
+// steps) with sums + bias at and around the int32 edges, multipliers of
+// any size and sign, shifts 0..62, residuals and ReLU; a row with some
+// sum + bias beyond int32 must be refused, not computed.
+TEST(RequantizeRow, VectorAndPortableEqualTheGoldenRule) {
+  std::mt19937_64 rng(test::seed(4007));
+  constexpr unsigned n = 37;
+  unsigned narrow_rows = 0, wide_rows = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    Layer l;
+    l.precision = trial % 2 ? Precision::int16 : Precision::int8;
+    l.out_channels = n + 3;
+    l.post.enabled = true;
+    l.post.relu = trial % 3 == 0;
+    std::vector<std::int32_t> bias(l.out_channels);
+    for (unsigned k = 0; k < l.out_channels; ++k) {
+      l.post.multiplier.push_back(std::int32_t(std::uint32_t(rng())));
+      l.post.shift.push_back(std::uint8_t(k < 3 ? 62 * k / 2 : rng() % 63));
+      bias[k] = std::int32_t(std::uint32_t(rng())) >> (rng() % 32);
+    }
+    const ChannelRules rules(l, bias);
+    const unsigned c0 = trial % 4;
+    const bool wide = trial % 5 == 0;
+    std::vector<std::int64_t> sums(n), residual(n), want(n), simd(n), portable(n);
+    for (unsigned k = 0; k < n; ++k) {
+      // acc = sum + bias lands anywhere in int32, often at its edges.
+      const std::int64_t edges[] = {INT32_MIN, INT32_MAX, 0, -1, 1};
+      const std::int64_t acc = rng() % 4 == 0 ? edges[rng() % 5] : std::int64_t(std::int32_t(std::uint32_t(rng())));
+      sums[k] = acc - bias[c0 + k];
+      residual[k] = std::int64_t(rng() % 65536) - 32768;
+    }
+    if (wide) sums[rng() % n] += (rng() % 2 ? 1 : -1) * (std::int64_t(1) << 32);
+    const bool ok_simd = requantize_row(rules, c0, sums.data(), residual.data(), n, simd.data(), true);
+    const bool ok_portable = requantize_row(rules, c0, sums.data(), residual.data(), n, portable.data(), false);
+    ASSERT_EQ(ok_simd, !wide) << "trial " << trial;
+    ASSERT_EQ(ok_portable, !wide) << "trial " << trial;
+    if (wide) {
+      ++wide_rows;
+      continue;
+    }
+    ++narrow_rows;
+    const PrecisionTraits& p = traits(l.precision);
+    for (unsigned k = 0; k < n; ++k) {
+      const unsigned c = c0 + k;
+      const std::int64_t want = golden::requantize_add(sums[k] + bias[c], l.post.multiplier[c], l.post.shift[c],
+                                                       residual[k], l.post.relu, p.min, p.max);
+      ASSERT_EQ(simd[k], want) << "trial " << trial << " channel " << c;
+      ASSERT_EQ(portable[k], want) << "trial " << trial << " channel " << c;
+    }
+  }
+  EXPECT_GT(narrow_rows, 2000u);
+  EXPECT_GT(wide_rows, 500u);
+}
 
 }  // namespace
 }  // namespace sdla
