@@ -41,7 +41,9 @@ struct DmaTransfer {
   enum class Dir : std::uint8_t { read, write };
   Dir dir = Dir::read;
   Stream tensor = Stream::input;
-  /// read: the runs to fetch, merged in place by the DMA; write: one run.
+  /// read: the runs to fetch, merged in place by the DMA; write: the runs
+  /// to write, each one request, all issued together (posted writes), each
+  /// with its bytes at data[buffer, buffer + len).
   std::vector<DmaRun> runs;
   /// read: filled with the runs' bytes back to back; write: the bytes to write.
   std::vector<std::uint8_t> data;

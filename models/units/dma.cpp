@@ -23,15 +23,16 @@ Dma::Dma(const sc_core::sc_module_name& name, const AcceleratorConfig& cfg)
   const std::pair<LtTargetSocket<DmaTransfer>*, UnitSide> ports[] = {
       {&load_tsock, UnitSide::load},     {&write_tsock, UnitSide::compute}, {&ctrl_tsock, UnitSide::control},
       {&pool_tsock, UnitSide::compute}, {&post_tsock, UnitSide::compute}};
-  for (auto [port, side] : ports) {
-    Count& n = side_[int(side)];
-    port->on_transport([this, &n](DmaTransfer& t, sc_core::sc_time& d) { transport(t, d, n); });
+  for (std::size_t i = 0; i < std::size(ports); ++i) {
+    Count& n = side_[int(ports[i].second)];
+    tlm::tlm_generic_payload& gp = gp_[i];
+    ports[i].first->on_transport([this, &n, &gp](DmaTransfer& t, sc_core::sc_time& d) { transport(t, d, n, gp); });
   }
 }
 
 bool Dma::transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                   sc_core::sc_time issue, sc_core::sc_time& done, bool gather, Count& count) {
-  tlm::tlm_generic_payload gp;
+                   sc_core::sc_time issue, sc_core::sc_time& done, bool gather, Count& count,
+                   tlm::tlm_generic_payload& gp) {
   gp.set_command(cmd);
   gp.set_address(dram);
   gp.set_data_ptr(data);
@@ -58,15 +59,28 @@ bool Dma::transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std
   return true;
 }
 
-void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count) {
+void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count, tlm::tlm_generic_payload& gp) {
   t.ok = true;
   count.dense[int(t.tensor)] += t.dense_bytes;
   auto& runs = t.runs;
   if (t.dir == DmaTransfer::Dir::write) {
-    log_info(*this, log_id::dma, kLogTransfer, "write {}: {} bytes at {:#x}", kStreamNames[int(t.tensor)],
-             t.data.size(), runs.empty() ? 0 : runs[0].dram);
+    std::size_t bytes = 0;
+    for (const DmaRun& r : runs) {
+      if (r.buffer > t.data.size() || r.len > t.data.size() - r.buffer) {
+        t.ok = false;
+        t.error = fmt::format("{}: a write run of {} bytes at offset {} lies beyond its {} bytes of data", name(),
+                              r.len, r.buffer, t.data.size());
+        return;
+      }
+      bytes += r.len;
+    }
+    log_info(*this, log_id::dma, kLogTransfer, "write {}: {} bytes in {} request(s) at {:#x}",
+             kStreamNames[int(t.tensor)], bytes, runs.size(), runs.empty() ? 0 : runs[0].dram);
+    // Posted writes: every request issues at `delay`; the memory orders them.
     sc_core::sc_time done = delay;
-    if (!runs.empty()) transfer(t, tlm::TLM_WRITE_COMMAND, runs[0].dram, t.data.data(), t.data.size(), delay, done, false, count);
+    for (const DmaRun& r : runs)
+      if (!transfer(t, tlm::TLM_WRITE_COMMAND, r.dram, t.data.data() + r.buffer, r.len, delay, done, false, count, gp))
+        return;
     delay = done;
     return;
   }
@@ -88,7 +102,7 @@ void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count) {
   std::size_t at = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (i && !runs[i].gather) issue += cycle_;  // one request per cycle
-    if (!transfer(t, tlm::TLM_READ_COMMAND, runs[i].dram, t.data.data() + at, runs[i].len, issue, done, runs[i].gather, count))
+    if (!transfer(t, tlm::TLM_READ_COMMAND, runs[i].dram, t.data.data() + at, runs[i].len, issue, done, runs[i].gather, count, gp))
       return;
     at += runs[i].len;
   }

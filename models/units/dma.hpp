@@ -52,12 +52,15 @@ class Dma : public sc_core::sc_module {
     std::uint64_t read_bytes = 0, write_bytes = 0, requests = 0;
     std::uint64_t moved[kStreams] = {}, dense[kStreams] = {};  // per Stream
   };
-  void transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count);
+  void transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count, tlm::tlm_generic_payload& gp);
   /// `gather`: the transfer continues the previous request's gather list.
   bool transfer(DmaTransfer& t, tlm::tlm_command cmd, std::uint64_t dram, std::uint8_t* data, std::size_t len,
-                sc_core::sc_time issue, sc_core::sc_time& done, bool gather, Count& count);
+                sc_core::sc_time issue, sc_core::sc_time& done, bool gather, Count& count, tlm::tlm_generic_payload& gp);
   Counters counters(const Count* const* sides, std::size_t n) const;
   sc_core::sc_time cycle_;
+  // One payload per port, reused: constructing one allocates, and a port's
+  // transfers never overlap (a memory may wait inside b_transport).
+  tlm::tlm_generic_payload gp_[5];
   Count side_[3];  // per UnitSide
 };
 

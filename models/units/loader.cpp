@@ -163,11 +163,11 @@ sc_core::sc_time Loader::fetch(std::vector<DmaRun>&& runs, Stream tensor, std::u
                                sc_core::sc_time offset, bool keep) {
   xfer_.dir = DmaTransfer::Dir::read;
   xfer_.tensor = tensor;
-  xfer_.runs = std::move(runs);
+  xfer_.runs.swap(runs);  // the caller's scratch gets the old list's capacity back
   xfer_.dense_bytes = dense_bytes;
   dma_isock->b_transport(xfer_, offset);
   if (!xfer_.ok) throw DmaError(xfer_.error);
-  tlm::tlm_generic_payload gp;
+  tlm::tlm_generic_payload& gp = buf_gp_;
   sc_core::sc_time zero = sc_core::SC_ZERO_TIME;
   std::size_t at = 0;
   for (const DmaRun& run : xfer_.runs) {
@@ -202,8 +202,10 @@ sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllo
   const std::size_t atom = plan_.atom_bytes, cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
   const unsigned first = u * plan_.unit_atoms, atoms = std::min(plan_.unit_atoms, plan_.in_atoms - first);
   const unsigned eb = element_bytes(layer_.precision);
-  std::vector<DmaRun> runs;
-  std::vector<AtomRef*> refs;
+  std::vector<DmaRun>& runs = runs_;
+  std::vector<AtomRef*>& refs = refs_;
+  runs.clear();
+  refs.clear();
   for (unsigned h = s.h0; h < s.h1; ++h)
     for (unsigned w = s.w0; w < s.w1; ++w)
       for (unsigned j = 0; j < atoms; ++j) {
@@ -256,7 +258,8 @@ sc_core::sc_time Loader::load_weight_chunk(const TileStep& s, unsigned kg, unsig
   const std::uint64_t first = std::uint64_t(kg) * cfg_.atomic_k * plan_.span() * rs +
                               std::uint64_t(u - plan_.channels.first_unit(kg)) * n;
   const std::uint64_t dense = n * atom * plan_.unit_atoms;
-  std::vector<DmaRun> runs;
+  std::vector<DmaRun>& runs = runs_;
+  runs.clear();
   if (!plan_.weight_zvc) {
     const std::size_t at = alloc.take(n * atom);
     layout.chunk[index] = alloc.offset(at);

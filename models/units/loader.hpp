@@ -103,6 +103,10 @@ class Loader : public sc_core::sc_module {
   LayerDescriptor desc_;
   TilePlan plan_;
   DmaTransfer xfer_;
+  // Scratch reused from fetch to fetch: a step's runs are one per atom.
+  std::vector<DmaRun> runs_;
+  std::vector<AtomRef*> refs_;
+  tlm::tlm_generic_payload buf_gp_;
   std::vector<std::uint8_t> masks_;  // the ZVC masks of the last fetch that kept them
   sc_core::sc_event start_ev_, abort_ev_, idle_ev_, completed_ev_;
   bool busy_ = false, abort_ = false;

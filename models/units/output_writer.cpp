@@ -23,11 +23,15 @@ void OutputWriter::configure(const Layer& layer, const LayerDescriptor& desc) {
   writes_done_ = sc_core::sc_time_stamp();
 }
 
-void OutputWriter::write(std::uint64_t addr, const std::uint8_t* data, std::size_t len, sc_core::sc_time offset) {
+void OutputWriter::add_run(std::uint64_t addr, const std::uint8_t* data, std::size_t len) {
+  xfer_.runs.push_back(DmaRun{addr, xfer_.data.size(), len});
+  xfer_.data.insert(xfer_.data.end(), data, data + len);
+}
+
+void OutputWriter::issue(sc_core::sc_time offset) {
+  if (xfer_.runs.empty()) return;
   xfer_.dir = DmaTransfer::Dir::write;
   xfer_.tensor = Stream::output;
-  xfer_.runs.assign(1, DmaRun{addr, 0, len});
-  xfer_.data.assign(data, data + len);
   xfer_.dense_bytes = pending_dense_;
   pending_dense_ = 0;
   dma_isock->b_transport(xfer_, offset);
@@ -43,15 +47,18 @@ void OutputWriter::transport(OutputTile& t, sc_core::sc_time& delay) {
   }
   pending_dense_ = std::uint64_t(t.step.pixels()) * t.columns * t.element_bytes;
   extent_.clear();
+  xfer_.runs.clear();
+  xfer_.data.clear();
   if (desc_.output_zvc())
-    write_zvc(t, delay);
+    write_zvc(t);
   else
-    write_dense(t, delay);
+    write_dense(t);
+  issue(delay);
   if (written_)
     for (const auto& [addr, len] : extent_) written_->add(addr, len, writes_done_);
 }
 
-void OutputWriter::write_zvc(const OutputTile& t, sc_core::sc_time offset) {
+void OutputWriter::write_zvc(const OutputTile& t) {
   // Per granule a mask byte and its non-zeros, packed at the granule's front.
   const TileStep& s = t.step;
   const unsigned ob = t.element_bytes, cols = t.columns, G = zvc_granule(lanes_), granules = (cols + G - 1) / G;
@@ -70,16 +77,16 @@ void OutputWriter::write_zvc(const OutputTile& t, sc_core::sc_time offset) {
           masks[g] = std::uint8_t(masks[g] | 1u << i);
           std::copy(e, e + ob, &packed[std::size_t(n++) * ob]);
         }
-        if (n) write(desc_.output_addr + (first + std::uint64_t(g) * G) * ob, packed.data(), std::size_t(n) * ob, offset);
+        if (n) add_run(desc_.output_addr + (first + std::uint64_t(g) * G) * ob, packed.data(), std::size_t(n) * ob);
       }
-      write(desc_.output_mask_addr + first / G, masks.data(), granules, offset);
+      add_run(desc_.output_mask_addr + first / G, masks.data(), granules);
       // The pixel's granules are written whole: the zeros they leave out are what the masks say.
       extent_.emplace_back(desc_.output_addr + first * ob, std::uint64_t(cols) * ob);
       extent_.emplace_back(desc_.output_mask_addr + first / G, granules);
     }
 }
 
-void OutputWriter::write_dense(const OutputTile& t, sc_core::sc_time offset) {
+void OutputWriter::write_dense(const OutputTile& t) {
   // One write per run of pixels that are contiguous in DRAM.
   const TileStep& s = t.step;
   const std::size_t len = std::size_t(t.columns) * t.element_bytes;
@@ -95,7 +102,7 @@ void OutputWriter::write_dense(const OutputTile& t, sc_core::sc_time offset) {
         continue;
       }
       if (run_len) {
-        write(run_addr, &t.bytes[run_from], run_len, offset);
+        add_run(run_addr, &t.bytes[run_from], run_len);
         extent_.emplace_back(run_addr, run_len);
       }
       run_addr = addr;
@@ -103,7 +110,7 @@ void OutputWriter::write_dense(const OutputTile& t, sc_core::sc_time offset) {
       run_len = len;
     }
   if (run_len) {
-    write(run_addr, &t.bytes[run_from], run_len, offset);
+    add_run(run_addr, &t.bytes[run_from], run_len);
     extent_.emplace_back(run_addr, run_len);
   }
 }

@@ -14,6 +14,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include <systemc>
 
@@ -24,6 +25,9 @@ class WrittenRanges {
   /// Forgets every range: job `job` starts writing.
   void restart(std::uint64_t job) {
     job_ = job;
+    // The nodes are kept for the next job's ranges: a layer records one per
+    // pixel run it writes, and allocating each cost a few % of a run.
+    while (!ranges_.empty() && spare_.size() < kSpareNodes) spare_.push_back(ranges_.extract(ranges_.begin()));
     ranges_.clear();
   }
   void add(std::uint64_t addr, std::uint64_t len, sc_core::sc_time done) {
@@ -31,7 +35,15 @@ class WrittenRanges {
     // A layer writes each byte once; a range starting inside this one is replaced.
     auto it = ranges_.lower_bound(addr);
     while (it != ranges_.end() && it->first < addr + len) it = ranges_.erase(it);
-    ranges_[addr] = {addr + len, done};
+    if (spare_.empty()) {
+      ranges_.emplace_hint(it, addr, Range{addr + len, done});
+    } else {
+      auto node = std::move(spare_.back());
+      spare_.pop_back();
+      node.key() = addr;
+      node.mapped() = Range{addr + len, done};
+      ranges_.insert(it, std::move(node));
+    }
     written_.notify(sc_core::SC_ZERO_TIME);
   }
   /// When every byte of [addr, addr + len) had been written by job `job`;
@@ -57,8 +69,11 @@ class WrittenRanges {
     std::uint64_t end;
     sc_core::sc_time done;
   };
+  using Map = std::map<std::uint64_t, Range>;
+  static constexpr std::size_t kSpareNodes = 1 << 16;
   std::uint64_t job_ = 0;
-  std::map<std::uint64_t, Range> ranges_;  // by start address
+  Map ranges_;  // by start address
+  std::vector<Map::node_type> spare_;
   sc_core::sc_event written_;
 };
 

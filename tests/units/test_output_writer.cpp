@@ -1,6 +1,7 @@
 // Unit bench of the output writer (models/units/output_writer.hpp), alone:
 // a stub post-processor sends OutputTiles, a stub DMA write port records
-// every transfer and answers after a fixed (or test-chosen) latency. The
+// every request of every transfer (a tile's requests come in one transfer,
+// issued together) and answers each after a fixed (or test-chosen) latency. The
 // writes are checked against the feature-map layout of sdla/descriptor.hpp
 // written out again here:
 //  * dense: element k of pixel (p, q) at output_addr + ((p * Q + q) * Kp +
@@ -45,6 +46,7 @@ struct Write {
   std::vector<std::uint8_t> data;
   std::uint64_t dense_bytes = 0;
   int tile = -1;
+  std::size_t transfer = 0;  ///< the DMA transfer the request came in
   sc_time done;  ///< absolute time the stub answered the write complete
 };
 
@@ -54,6 +56,7 @@ struct Bench {
   test::Source<OutputTile> source{"post_processor"};
   test::Sink<DmaTransfer> dma;
   std::vector<Write> writes;
+  std::size_t transfers = 0;
   int tile = -1;  ///< set by the stimulus: index of the tile being sent
   /// Latency of write number i (default: a fixed 10 ns).
   std::function<sc_time(std::size_t)> latency = [](std::size_t) { return sc_time(10, SC_NS); };
@@ -68,29 +71,40 @@ struct Bench {
     writer.dma_isock.bind(dma.tsock);
   }
 
+  // Records each request (run) of a transfer as one Write: the writer sends
+  // a tile's requests in one transfer, all issued at `delay`.
   void on_dma(DmaTransfer& t, sc_time& delay) {
-    const std::size_t i = writes.size();
-    Write w;
-    w.dir = t.dir;
-    w.tensor = t.tensor;
-    w.runs = t.runs.size();
-    if (!t.runs.empty()) {
-      w.addr = t.runs[0].dram;
-      w.run_len = t.runs[0].len;
+    ++transfers;
+    sc_time done = delay;
+    t.ok = true;
+    t.error.clear();
+    for (std::size_t r = 0; r < t.runs.size(); ++r) {
+      const std::size_t i = writes.size();
+      const DmaRun& run = t.runs[r];
+      Write w;
+      w.dir = t.dir;
+      w.tensor = t.tensor;
+      w.runs = 1;
+      w.addr = run.dram;
+      w.run_len = run.len;
+      EXPECT_LE(run.buffer + run.len, t.data.size()) << "run " << r << " beyond the transfer's data";
+      w.data.assign(t.data.begin() + std::ptrdiff_t(run.buffer),
+                    t.data.begin() + std::ptrdiff_t(std::min(run.buffer + run.len, t.data.size())));
+      w.dense_bytes = r == 0 ? t.dense_bytes : 0;
+      w.tile = tile;
+      w.transfer = transfers;
+      if (fail(i)) {
+        t.ok = false;
+        t.error = fmt::format("stub dma: write of {} bytes at {:#x} refused", run.len, w.addr);
+        w.done = sc_core::sc_time_stamp() + delay;
+        writes.push_back(std::move(w));
+        return;
+      }
+      w.done = sc_core::sc_time_stamp() + delay + latency(i);
+      done = std::max(done, delay + latency(i));
+      writes.push_back(std::move(w));
     }
-    w.data = t.data;
-    w.dense_bytes = t.dense_bytes;
-    w.tile = tile;
-    if (fail(i)) {
-      t.ok = false;
-      t.error = fmt::format("stub dma: write of {} bytes at {:#x} refused", t.data.size(), w.addr);
-    } else {
-      t.ok = true;
-      t.error.clear();
-      delay += latency(i);
-    }
-    w.done = sc_core::sc_time_stamp() + delay;
-    writes.push_back(std::move(w));
+    delay = done;
   }
 
   std::vector<Write> writes_of(int i) const {
@@ -194,7 +208,10 @@ void check_dense_tile(const std::vector<Write>& ws, const Tile& t, unsigned lane
   const TileStep& s = o.step;
   const unsigned eb = o.element_bytes, Q = t.layer.out_width();
   const std::uint64_t Kp = round_up(t.desc.out_channels, lanes);
-  for (const Write& w : ws) check_write_shape(w);
+  for (const Write& w : ws) {
+    check_write_shape(w);
+    EXPECT_EQ(w.transfer, ws.front().transfer) << "a tile's requests go out in one transfer";
+  }
   check_dense_bytes(ws, t);
   // The DRAM image the writes leave: no byte written twice.
   std::map<std::uint64_t, std::uint8_t> image;
