@@ -619,8 +619,13 @@ Tensor<std::int64_t> unpack_output(const CompiledLayer& cl, const std::vector<st
   const std::size_t pixels = std::size_t(P) * Q;
   const unsigned shift = 64 - 8 * eb;  // sign-extend
   std::int64_t* out = y.data();
-  for (unsigned k = 0; k < K; ++k)
-    for (std::size_t i = 0; i < pixels; ++i) {
+  if (eb == 1) {  // the common case, pixel by pixel as DRAM holds it
+    for (std::size_t i = 0; i < pixels; ++i)
+      for (unsigned k = 0; k < K; ++k) out[k * pixels + i] = std::int8_t(plane[i * kp + k]);
+    return y;
+  }
+  for (std::size_t i = 0; i < pixels; ++i)
+    for (unsigned k = 0; k < K; ++k) {
       const std::uint8_t* src = &plane[(i * kp + k) * eb];
       std::uint64_t v = 0;
       for (unsigned b = 0; b < eb; ++b) v |= std::uint64_t(src[b]) << (8 * b);
