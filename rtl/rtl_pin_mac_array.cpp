@@ -62,8 +62,10 @@ class RtlPinMacArrayT final : public MacPinBridgeT<C, K> {
 }  // namespace
 #endif
 
-std::unique_ptr<MacPinBridge> make_rtl_pin_mac_array(const sc_core::sc_module_name& name,
-                                                     const AcceleratorConfig& cfg, RtlPinOptions options) {
+// [[maybe_unused]]: with SDLA_RTL_PINS off no model is built and the list is empty.
+std::unique_ptr<MacPinBridge> make_rtl_pin_mac_array([[maybe_unused]] const sc_core::sc_module_name& name,
+                                                     const AcceleratorConfig& cfg,
+                                                     [[maybe_unused]] RtlPinOptions options) {
 #define SDLA_RTL_PIN_MAKE(preset, c, k)             \
   if (cfg.atomic_c == (c) && cfg.atomic_k == (k)) \
     return std::make_unique<RtlPinMacArrayT<Vsdla_mac_array_pins_##preset, (c), (k)>>(name, cfg, options);
@@ -77,7 +79,7 @@ std::unique_ptr<MacPinBridge> make_rtl_pin_mac_array(const sc_core::sc_module_na
                            ". Add the preset to SDLA_RTL_PINS_PRESETS and rebuild");
 }
 
-bool has_rtl_pin_model(const AcceleratorConfig& cfg) {
+bool has_rtl_pin_model([[maybe_unused]] const AcceleratorConfig& cfg) {
 #define SDLA_RTL_PIN_HAS(preset, c, k) \
   if (cfg.atomic_c == (c) && cfg.atomic_k == (k)) return true;
   SDLA_RTL_PIN_MODELS(SDLA_RTL_PIN_HAS)
