@@ -22,12 +22,27 @@ inline void widen_int8(const std::uint8_t* __restrict data, unsigned n, std::int
   }
 }
 
-/// Every atom of a batch of dense int8 atoms: one call (an AVX2 copy where
-/// the CPU has it) for the hundreds of atoms of a pass.
-SDLA_AVX2_CLONES void widen_int8_atoms(const std::vector<AtomRead>& reads, const std::uint8_t* const* data,
-                                       std::int16_t* values, std::uint8_t* zero) {
+/// A dense int16 atom: little-endian pairs, as x86 holds them.
+inline void copy_int16(const std::uint8_t* __restrict data, unsigned n, std::int16_t* __restrict values,
+                       std::uint8_t* __restrict zero) {
+  for (unsigned i = 0; i < n; ++i) {
+    const auto v = std::int16_t(std::uint16_t(data[2 * i] | data[2 * i + 1] << 8));
+    values[i] = v;
+    zero[i] = v == 0;
+  }
+}
+
+/// Every atom of a batch of dense atoms: one call (an AVX2 copy where the
+/// CPU has it) for the hundreds of atoms of a pass.
+SDLA_AVX2_CLONES void expand_dense_atoms(const std::vector<AtomRead>& reads, const std::uint8_t* const* data,
+                                         Precision p, std::int16_t* values, std::uint8_t* zero) {
+  if (p == Precision::int8) {
+    for (std::size_t a = 0; a < reads.size(); ++a)
+      widen_int8(data[a], reads[a].lanes, values + reads[a].dst, zero + reads[a].dst);
+    return;
+  }
   for (std::size_t a = 0; a < reads.size(); ++a)
-    widen_int8(data[a], reads[a].lanes, values + reads[a].dst, zero + reads[a].dst);
+    copy_int16(data[a], reads[a].lanes, values + reads[a].dst, zero + reads[a].dst);
 }
 
 }  // namespace
@@ -68,8 +83,8 @@ void Decompressor::expand(AtomBatch& b, sc_core::sc_time& delay) {
         b.index[std::size_t(k) * b.lanes + i] = std::uint8_t(i % 2 ? nibble >> 2 : nibble & 3);
       }
   }
-  if (masks_.extents.empty() && b.precision == Precision::int8) {
-    widen_int8_atoms(b.reads, values_.data.data(), b.values, b.zero);
+  if (masks_.extents.empty()) {
+    expand_dense_atoms(b.reads, values_.data.data(), b.precision, b.values, b.zero);
     return;
   }
   m = 0;
