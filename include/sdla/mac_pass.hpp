@@ -114,18 +114,18 @@ struct MacPass {
   std::int16_t& weight(unsigned k, unsigned lane) { return weights[std::size_t(k) * lanes + lane]; }
   std::int16_t& act(unsigned v, unsigned lane) { return acts[std::size_t(v) * act_lanes + lane]; }
   std::int64_t psum(unsigned v, unsigned k) const { return psums[std::size_t(v) * atomic_k + k]; }
-  /// The request is well-formed: sizes agree, counts fit the array, and in
-  /// int8 every value that reaches a register fits its one-byte lane.
-  bool well_formed() const {
+  /// The request is well-formed: well shaped, and its values fit.
+  bool well_formed() const { return well_shaped() && values_fit(); }
+  /// Sizes agree and counts fit the array.
+  bool well_shaped() const {
     return lanes > 0 && act_lanes == 2 * lanes && columns <= atomic_k && lanes_valid <= act_lanes &&
            (format == WeightFormat::sparse_2_4 || lanes_valid <= lanes) &&
            weights.size() == std::size_t(atomic_k) * lanes && weight_zero.size() == weights.size() &&
            weight_index.size() == weights.size() && acts.size() >= std::size_t(vectors) * act_lanes &&
-           act_zero.size() >= std::size_t(vectors) * act_lanes &&
-           psums.size() >= std::size_t(vectors) * atomic_k && values_fit();
+           act_zero.size() >= std::size_t(vectors) * act_lanes && psums.size() >= std::size_t(vectors) * atomic_k;
   }
-
- private:
+  /// In int8, every value that reaches a register (live, in a valid column
+  /// or lane) fits its one-byte lane. Only for a well-shaped request.
   bool values_fit() const {
     if (precision != Precision::int8) return true;
     if (!int8_operands_fit(weights.data(), weight_zero.data(), std::size_t(columns) * lanes)) return false;

@@ -149,16 +149,6 @@ void MacDatapath::stream(MacPass& p) {
       }
   }
 
-  if (simd_ && prepare_stream(p, live_w16_, dense ? nullptr : select_.data(), live_w_per_lane_, plan_)) {
-    StreamTotals t;
-    stream_avx2(p, plan_, act_reg_.data(), t);
-    p.activity.act_toggles += t.act_toggles;
-    p.activity.mac_random += t.random;
-    p.activity.mac_gated += std::uint64_t(p.vectors) * issued - t.random;
-    p.activity.mac_idle += std::uint64_t(p.vectors) * (units - issued);
-    return;
-  }
-
   live_a16_.assign(p.act_lanes, 0);
   keep_.resize(p.act_lanes);
   diff_.resize(p.act_lanes);
@@ -211,15 +201,16 @@ void MacDatapath::stream(MacPass& p) {
 
 void MacDatapath::execute(MacPass& p) {
   p.activity = MacActivity{};
-  if (!p.well_formed() || p.atomic_k != atomic_k_ || p.lanes * element_bytes(p.precision) != atomic_c_) {
+  if (!p.well_shaped() || p.atomic_k != atomic_k_ || p.lanes * element_bytes(p.precision) != atomic_c_) {
     p.status = MacStatus::bad_request;
     return;
   }
-  if (!metadata_valid(p)) {
-    p.status = MacStatus::bad_metadata;
-    return;
-  }
-  p.status = MacStatus::ok;
+  p.status = simd_ && stream_kernel_fits(p) ? execute_simd(p) : execute_portable(p);
+}
+
+MacStatus MacDatapath::execute_portable(MacPass& p) {
+  if (!p.values_fit()) return MacStatus::bad_request;
+  if (!metadata_valid(p)) return MacStatus::bad_metadata;
   // Lanes beyond lanes_valid are not issued; their live values must read as zero.
   load_weights(p);
   const std::uint64_t units = std::uint64_t(p.atomic_k) * p.lanes;
@@ -229,6 +220,34 @@ void MacDatapath::execute(MacPass& p) {
     stream<std::int32_t>(p);
   else
     stream<std::int64_t>(p);
+  return MacStatus::ok;
+}
+
+MacStatus MacDatapath::execute_simd(MacPass& p) {
+  // Every check comes before any register changes: the activations first,
+  // then the weights' in the sweep that loads them into a second bank.
+  if (!acts_fit_avx2(p)) return MacStatus::bad_request;
+  next_weight_reg_.resize(weight_reg_.size());
+  const WeightLoad w = load_weights_avx2(p, weight_reg_.data(), next_weight_reg_.data(), plan_);
+  if (!w.fit) return MacStatus::bad_request;
+  if (!w.metadata_valid) return MacStatus::bad_metadata;
+  // Accepted: the columns past `columns` hold their registers.
+  const auto loaded = std::ptrdiff_t(p.columns) * atomic_c_;
+  std::copy(weight_reg_.begin() + loaded, weight_reg_.end(), next_weight_reg_.begin() + loaded);
+  weight_reg_.swap(next_weight_reg_);
+
+  StreamTotals t;
+  stream_avx2(p, plan_, act_reg_.data(), t);
+  const std::uint64_t units = std::uint64_t(p.atomic_k) * p.lanes;
+  MacActivity& a = p.activity;
+  a.cycles = p.columns + p.vectors;
+  a.weight_toggles = w.toggles;
+  a.act_toggles = t.act_toggles;
+  a.mac_random = t.random;
+  a.mac_gated = std::uint64_t(p.vectors) * w.issued - t.random;
+  // Weight-load cycles issue nothing.
+  a.mac_idle = std::uint64_t(p.columns) * units + std::uint64_t(p.vectors) * (units - w.issued);
+  return MacStatus::ok;
 }
 
 }  // namespace sdla

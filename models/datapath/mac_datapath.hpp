@@ -30,6 +30,9 @@ class MacDatapath {
   void reset();
 
  private:
+  /// Both return the pass's status and, only when it is ok, change state.
+  MacStatus execute_simd(MacPass& p);
+  MacStatus execute_portable(MacPass& p);
   bool metadata_valid(const MacPass& p) const;
   void load_weights(MacPass& p);
   template <class Acc>
@@ -39,12 +42,13 @@ class MacDatapath {
   bool simd_;
   std::vector<std::uint8_t> act_reg_;     // activation bus registers, 2 * atomic_c bytes
   std::vector<std::uint8_t> weight_reg_;  // [atomic_k][atomic_c] bytes
-  // Per-pass scratch: live operand values (zero when gated), activation lane per multiplier.
+  std::vector<std::uint8_t> next_weight_reg_;  // SIMD: the bank being loaded, swapped in once the pass is accepted
+  StreamPlan plan_;
+  // Portable per-pass scratch: live operand values (zero when gated), activation lane per multiplier.
   std::vector<std::int16_t> live_w16_, live_a16_;  // [atomic_k][lanes] weights; one vector's activations
   std::vector<std::uint8_t> keep_, diff_;          // int8 lanes: 0xFF where zero-lined; toggled bits
   std::vector<std::uint16_t> select_;
   std::vector<std::uint32_t> live_w_per_lane_;
-  StreamPlan plan_;
 };
 
 /// Bit toggles when a register of `bytes` bytes at `reg` loads `value`.
