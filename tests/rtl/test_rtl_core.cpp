@@ -328,8 +328,8 @@ TEST_P(RtlEdges, BadRequests) {
 }
 
 // An int8 lane is one byte wide on the RTL's ports: a live int8 value outside
-// [-128, 127] cannot be driven, so the core rejects the pass (the C++ model
-// has no such check; see the note in rtl_mac_core.cpp request_ok).
+// [-128, 127] cannot be driven, so the core rejects the pass, as the C++
+// model does (MacPass::well_formed, checked by rtl/mac_array_ports.cpp).
 TEST_P(RtlEdges, Int8ValueOutOfRangeIsABadRequestForTheRtl) {
   RtlMacCore core(cfg);
   MacPass p = constant_pass(Precision::int8, WeightFormat::dense, 1, 1, 2);
