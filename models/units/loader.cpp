@@ -167,25 +167,35 @@ sc_core::sc_time Loader::fetch(std::vector<DmaRun>&& runs, Stream tensor, std::u
   xfer_.dense_bytes = dense_bytes;
   dma_isock->b_transport(xfer_, offset);
   if (!xfer_.ok) throw DmaError(xfer_.error);
-  tlm::tlm_generic_payload& gp = buf_gp_;
-  sc_core::sc_time zero = sc_core::SC_ZERO_TIME;
+  // Into the buffer: one write per stretch of runs that are contiguous
+  // there (the slot allocator hands out space in order, so most are).
+  const auto& r = xfer_.runs;
   std::size_t at = 0;
-  for (const DmaRun& run : xfer_.runs) {
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(run.buffer);
-    gp.set_data_ptr(xfer_.data.data() + at);
-    gp.set_data_length(unsigned(run.len));
-    gp.set_streaming_width(unsigned(run.len));
-    gp.set_byte_enable_ptr(nullptr);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    buf_isock->b_transport(gp, zero);
-    if (gp.is_response_error())
-      throw std::logic_error(fmt::format("{}: buffer write of {} bytes at {:#x}: {}", name(), run.len, run.buffer,
-                                         gp.get_response_string()));
-    at += run.len;
+  for (std::size_t i = 0; i < r.size();) {
+    std::size_t len = r[i].len, j = i + 1;
+    for (; j < r.size() && r[j].buffer == r[i].buffer + len; ++j) len += r[j].len;
+    write_buffer(r[i].buffer, xfer_.data.data() + at, len);
+    at += len;
+    i = j;
   }
   if (keep) masks_.swap(xfer_.data);
   return offset;
+}
+
+void Loader::write_buffer(std::size_t addr, std::uint8_t* data, std::size_t len) {
+  tlm::tlm_generic_payload& gp = buf_gp_;
+  sc_core::sc_time zero = sc_core::SC_ZERO_TIME;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(data);
+  gp.set_data_length(unsigned(len));
+  gp.set_streaming_width(unsigned(len));
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  buf_isock->b_transport(gp, zero);
+  if (gp.is_response_error())
+    throw std::logic_error(fmt::format("{}: buffer write of {} bytes at {:#x}: {}", name(), len, addr,
+                                       gp.get_response_string()));
 }
 
 void Loader::check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t dram) const {

@@ -90,6 +90,8 @@ class Loader : public sc_core::sc_module {
   sc_core::sc_time load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout);
   sc_core::sc_time load_weight_chunk(const TileStep& s, unsigned kg, unsigned u, SlotAllocator& alloc,
                                      SlotLayout& layout);
+  /// One write into the unified buffer; a refused one is a model bug (std::logic_error).
+  void write_buffer(std::size_t addr, std::uint8_t* data, std::size_t len);
   /// Reads the runs from DRAM, issued `offset` after now, and writes them into
   /// the buffer; returns when the last byte has arrived, from now. With
   /// `keep` the bytes stay in masks_ (ZVC masks size the value transfers).
