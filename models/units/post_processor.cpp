@@ -15,8 +15,7 @@ PostProcessor::PostProcessor(const sc_core::sc_module_name& name)
 void PostProcessor::configure(const Layer& layer, std::vector<std::int32_t> bias, std::uint64_t residual_addr,
                               unsigned channel_pad) {
   layer_ = layer;
-  bias_ = std::move(bias);
-  rules_ = layer_.post.enabled ? ChannelRules(layer_, bias_) : ChannelRules();
+  rules_ = layer_.post.enabled ? ChannelRules(layer_, bias) : ChannelRules();
   out_bytes_ = output_element_bytes(layer);
   residual_addr_ = layer.residual && layer.post.enabled ? residual_addr : 0;
   channel_pad_ = channel_pad;

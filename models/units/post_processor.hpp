@@ -57,7 +57,6 @@ class PostProcessor : public sc_core::sc_module {
   /// read from DRAM issued `delay` after now; `delay` becomes their arrival.
   void fetch_residual(const SumTile& t, sc_core::sc_time& delay);
   Layer layer_;
-  std::vector<std::int32_t> bias_;
   ChannelRules rules_;
   std::vector<std::int64_t> row_, y_, zeros_;  // one pixel's sums, outputs; a residual of zeros
   unsigned out_bytes_ = 4;
