@@ -38,6 +38,7 @@ void Feeder::run_layer(const Layer& layer, const TilePlan& plan, std::uint64_t j
   feed_.quantize = plan.winograd == Winograd::nvdla;
   feed_.input_shift = layer.winograd_input_shift;
   feed_.tile_lanes = plan.lanes;
+  tail_vectors_ = 0;  // configure() and a Winograd layer's transform leave act_zero as they like
   if (feed_.winograd) {
     feed_.inputs.assign(std::size_t(max_vectors) * 4 * plan.lanes, 0);
     feed_.input_zero.assign(feed_.inputs.size(), 1);
@@ -202,7 +203,11 @@ void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsign
   // Lanes past the layer's channels (the last unit's missing atom, padding channels) are not issued.
   pass.lanes_valid = std::min(unit_lanes, layer_.in_channels - u * unit_lanes);
   pass.vectors = s.pixels();
-  std::fill(pass.act_zero.begin(), pass.act_zero.begin() + std::ptrdiff_t(pass.vectors) * bus, 1);
+  if (tail_from_ != pass.lanes_valid) tail_from_ = pass.lanes_valid, tail_vectors_ = 0;
+  for (; tail_vectors_ < pass.vectors; ++tail_vectors_) {
+    std::uint8_t* zero = &pass.act_zero[std::size_t(tail_vectors_) * bus];
+    std::fill(zero + pass.lanes_valid, zero + bus, 1);
+  }
   // Sized for every atom and written field by field (a pass reads hundreds),
   // then cut to the atoms outside the padding.
   const unsigned atoms = (pass.lanes_valid + lanes - 1) / lanes;
@@ -215,7 +220,9 @@ void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsign
       const long w = long(q) * layer_.stride_w + c - long(layer_.pad.left);
       const std::uint32_t dst = v * bus;
       if (h < 0 || w < 0 || h >= long(layer_.in_height) || w >= long(layer_.in_width)) {
-        std::fill(&pass.acts[dst], &pass.acts[dst] + unit_lanes, 0);  // padding: zero lines set, nothing read
+        // Padding: zero lines set, nothing read.
+        std::fill(&pass.acts[dst], &pass.acts[dst] + unit_lanes, 0);
+        std::fill(&pass.act_zero[dst], &pass.act_zero[dst] + pass.lanes_valid, 1);
         continue;
       }
       for (unsigned j = 0; j < atoms; ++j, ++n) {

@@ -77,6 +77,10 @@ class Feeder : public sc_core::sc_module {
   PsumBlock acc_op_;
   MacActivity mac_total_, reference_total_;
   std::uint64_t passes_ = 0;
+  /// Vectors [0, tail_vectors_) of pass.act_zero hold 1 on bus lanes
+  /// [tail_from_, act_lanes): reads never reach past lanes_valid, so they
+  /// stay set while lanes_valid does, and a pass does not set them again.
+  unsigned tail_from_ = 0, tail_vectors_ = 0;
 };
 
 }  // namespace sdla

@@ -29,19 +29,6 @@ Counters PostProcessor::activity() const {
   return c;
 }
 
-namespace {
-
-void store_row(const std::int64_t* __restrict y, unsigned n, unsigned bytes, std::uint8_t* __restrict out) {
-  if (bytes == 1) {
-    for (unsigned k = 0; k < n; ++k) out[k] = std::uint8_t(y[k]);
-    return;
-  }
-  for (unsigned k = 0; k < n; ++k, out += bytes)
-    for (unsigned b = 0; b < bytes; ++b) out[b] = std::uint8_t(std::uint64_t(y[k]) >> (8 * b));
-}
-
-}  // namespace
-
 void PostProcessor::encode(const SumTile& t, const std::int64_t* residual) {
   const unsigned pixels = t.per_column, cols = t.columns, ob = out_bytes_;
   std::uint8_t* dst = staging_.data();
@@ -57,21 +44,32 @@ void PostProcessor::encode(const SumTile& t, const std::int64_t* residual) {
   const PrecisionTraits& p = traits(layer_.precision);
   const unsigned c0 = t.first_channel;
   row_.resize(cols);
-  y_.resize(cols);
-  if (!residual) zeros_.assign(cols, 0);
-  // Pixel by pixel: a pixel's sums and its output elements lie together.
-  for (unsigned v = 0; v < pixels; ++v, dst += std::size_t(cols) * ob) {
+  // The tile's pixels in one call, or a pixel at a time from a tile that keeps its columns apart.
+  for (unsigned v = 0; v < pixels;) {
     const std::int64_t* sums = &t.sums[std::size_t(v) * t.entry_stride];
+    const std::size_t stride = t.entry_stride;
+    unsigned rows = pixels - v;
     if (t.stride != 1) {
       for (unsigned k = 0; k < cols; ++k) row_[k] = t.sum(k, v);
       sums = row_.data();
+      rows = 1;
     }
-    const std::int64_t* r = residual ? residual + std::size_t(v) * cols : zeros_.data();
-    if (!requantize_row(rules_, c0, sums, r, cols, y_.data()))
-      for (unsigned k = 0; k < cols; ++k)
-        y_[k] = golden::requantize_add(sums[k] + rules_.bias[c0 + k], layer_.post.multiplier_for(c0 + k),
-                                       layer_.post.shift_for(c0 + k), r[k], layer_.post.relu, p.min, p.max);
-    store_row(y_.data(), cols, ob, dst);
+    const std::int64_t* r = residual ? residual + std::size_t(v) * cols : nullptr;
+    std::uint8_t* out = dst + std::size_t(v) * cols * ob;
+    const unsigned done = requantize_rows(rules_, c0, cols, sums, stride, r, rows, ob, out);
+    v += done;
+    if (done == rows) continue;
+    // A sum + bias beyond int32: the golden's 128-bit rule for this pixel.
+    sums += std::size_t(done) * stride;
+    r = r ? r + std::size_t(done) * cols : nullptr;
+    out += std::size_t(done) * cols * ob;
+    for (unsigned k = 0; k < cols; ++k, out += ob) {
+      const std::int64_t y = golden::requantize_add(sums[k] + rules_.bias[c0 + k], layer_.post.multiplier_for(c0 + k),
+                                                    layer_.post.shift_for(c0 + k), r ? r[k] : 0, layer_.post.relu,
+                                                    p.min, p.max);
+      for (unsigned b = 0; b < ob; ++b) out[b] = std::uint8_t(std::uint64_t(y) >> (8 * b));
+    }
+    ++v;
   }
 }
 

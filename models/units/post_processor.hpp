@@ -58,7 +58,7 @@ class PostProcessor : public sc_core::sc_module {
   void fetch_residual(const SumTile& t, sc_core::sc_time& delay);
   Layer layer_;
   ChannelRules rules_;
-  std::vector<std::int64_t> row_, y_, zeros_;  // one pixel's sums, outputs; a residual of zeros
+  std::vector<std::int64_t> row_;  // one pixel's sums, from a tile that keeps its columns apart
   unsigned out_bytes_ = 4;
   std::vector<std::uint8_t> staging_;
   OutputTile out_;

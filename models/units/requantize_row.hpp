@@ -1,12 +1,14 @@
 /// \file
-/// The post-processor's arithmetic on one output pixel: the PostOp rule
-/// (sdla/layer.hpp) over a row of channel sums, at SIMD speed where the CPU
-/// has AVX2 and in portable loops elsewhere; both give the same integers
-/// (tests compare them with the golden rule).
+/// The post-processor's arithmetic on a tile of output pixels: the PostOp
+/// rule (sdla/layer.hpp) over each pixel's channel sums, at SIMD speed where
+/// the CPU has AVX2 and in portable loops elsewhere; both give the same
+/// integers (tests compare them with the golden rule).
 ///
 ///     ChannelRules rules(layer, bias);             // once per layer
-///     if (!requantize_row(rules, c0, sums, residual, n, y))
-///       ... a sum + bias beyond int32: take golden::requantize_add for this row
+///     for (unsigned v = 0; v < pixels; ++v) {
+///       v += requantize_rows(rules, c0, n, sums + v * stride, stride, nullptr, pixels - v, 1, out + v * n);
+///       if (v < pixels) ... pixel v has a sum + bias beyond int32: golden::requantize_add
+///     }
 #pragma once
 
 #include <cstdint>
@@ -29,11 +31,15 @@ struct ChannelRules {
   std::int64_t lo = 0, hi = 0;  ///< the output range, ReLU folded into lo
 };
 
-/// y[k] = the PostOp rule for channel c0 + k of sums[k] + bias, plus
-/// residual[k], for k < n. False (y unspecified) when some sum + bias lies
-/// outside int32, where the product may not fit 64 bits. `simd`: use the
-/// AVX2 loop when the CPU has it.
-bool requantize_row(const ChannelRules& rules, unsigned c0, const std::int64_t* sums, const std::int64_t* residual,
-                    unsigned n, std::int64_t* y, bool simd = true);
+/// The PostOp rule for channels c0 .. c0 + n - 1 of `rows` pixels:
+/// sums[v * stride + k] + bias, plus residual[v * n + k] (none when null),
+/// written as `out_bytes`-byte little-endian integers, pixel after pixel, to
+/// out. Returns the first pixel where some sum + bias lies outside int32
+/// (there the product may not fit 64 bits: its output is unspecified, and
+/// the pixels after it are not written), `rows` when there is none. `simd`: use the AVX2 loop when
+/// the CPU has it.
+unsigned requantize_rows(const ChannelRules& rules, unsigned c0, unsigned n, const std::int64_t* sums,
+                         std::size_t stride, const std::int64_t* residual, unsigned rows, unsigned out_bytes,
+                         std::uint8_t* out, bool simd = true);
 
 }  // namespace sdla

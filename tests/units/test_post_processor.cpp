@@ -413,15 +413,14 @@ TEST(PostProcessor, RawPassThroughInt8) { check_raw(Precision::int8, 4003); }
 
 TEST(PostProcessor, RawPassThroughInt16) { check_raw(Precision::int16, 4004); }
 
-// The row loop the post-processor runs, both paths (AVX2, portable) against
-// the golden rule: random rows of 37 channels (a tail after the 4-wide
-// steps) with sums + bias at and around the int32 edges, multipliers of
-// any size and sign, shifts 0..62, residuals and ReLU; a row with some
-// sum + bias beyond int32 must be refused, not computed.
-TEST(RequantizeRow, VectorAndPortableEqualTheGoldenRule) {
+// The AVX2 and portable requantisers against the golden rule, on pixels
+// whose sums + bias sit at the int32 edges, with shifts 0..62, with and
+// without a residual, to int8 and int16 outputs. A pixel whose sum + bias
+// leaves int32 must stop both, at that pixel, not be computed.
+TEST(RequantizeRows, VectorAndPortableEqualTheGoldenRule) {
   std::mt19937_64 rng(test::seed(4007));
-  constexpr unsigned n = 37;
-  unsigned narrow_rows = 0, wide_rows = 0;
+  constexpr unsigned n = 37, rows = 3, stride = n + 5;
+  unsigned narrow_tiles = 0, wide_tiles = 0;
   for (int trial = 0; trial < 3000; ++trial) {
     Layer l;
     l.precision = trial % 2 ? Precision::int16 : Precision::int8;
@@ -435,37 +434,45 @@ TEST(RequantizeRow, VectorAndPortableEqualTheGoldenRule) {
       bias[k] = std::int32_t(std::uint32_t(rng())) >> (rng() % 32);
     }
     const ChannelRules rules(l, bias);
-    const unsigned c0 = trial % 4;
-    const bool wide = trial % 5 == 0;
-    std::vector<std::int64_t> sums(n), residual(n), want(n), simd(n), portable(n);
-    for (unsigned k = 0; k < n; ++k) {
-      // acc = sum + bias lands anywhere in int32, often at its edges.
-      const std::int64_t edges[] = {INT32_MIN, INT32_MAX, 0, -1, 1};
-      const std::int64_t acc = rng() % 4 == 0 ? edges[rng() % 5] : std::int64_t(std::int32_t(std::uint32_t(rng())));
-      sums[k] = acc - bias[c0 + k];
-      residual[k] = std::int64_t(rng() % 65536) - 32768;
-    }
-    if (wide) sums[rng() % n] += (rng() % 2 ? 1 : -1) * (std::int64_t(1) << 32);
-    const bool ok_simd = requantize_row(rules, c0, sums.data(), residual.data(), n, simd.data(), true);
-    const bool ok_portable = requantize_row(rules, c0, sums.data(), residual.data(), n, portable.data(), false);
-    ASSERT_EQ(ok_simd, !wide) << "trial " << trial;
-    ASSERT_EQ(ok_portable, !wide) << "trial " << trial;
-    if (wide) {
-      ++wide_rows;
-      continue;
-    }
-    ++narrow_rows;
+    const unsigned c0 = trial % 4, bytes = element_bytes(l.precision);
+    const bool wide = trial % 5 == 0, with_residual = trial % 7 != 0;
+    std::vector<std::int64_t> sums(std::size_t(rows) * stride), residual(std::size_t(rows) * n);
+    for (unsigned v = 0; v < rows; ++v)
+      for (unsigned k = 0; k < n; ++k) {
+        // acc = sum + bias lands anywhere in int32, often at its edges.
+        const std::int64_t edges[] = {INT32_MIN, INT32_MAX, 0, -1, 1};
+        const std::int64_t acc = rng() % 4 == 0 ? edges[rng() % 5] : std::int64_t(std::int32_t(std::uint32_t(rng())));
+        sums[v * stride + k] = acc - bias[c0 + k];
+        residual[v * n + k] = std::int64_t(rng() % 65536) - 32768;
+      }
+    const unsigned wide_row = wide ? unsigned(rng() % rows) : rows;
+    if (wide) sums[wide_row * stride + rng() % n] += (rng() % 2 ? 1 : -1) * (std::int64_t(1) << 32);
+    const std::int64_t* res = with_residual ? residual.data() : nullptr;
+    std::vector<std::uint8_t> simd(std::size_t(rows) * n * bytes), portable(simd.size());
+    const unsigned done_simd = requantize_rows(rules, c0, n, sums.data(), stride, res, rows, bytes, simd.data(), true);
+    const unsigned done_portable =
+        requantize_rows(rules, c0, n, sums.data(), stride, res, rows, bytes, portable.data(), false);
+    ASSERT_EQ(done_simd, wide_row) << "trial " << trial;
+    ASSERT_EQ(done_portable, wide_row) << "trial " << trial;
+    ++(wide ? wide_tiles : narrow_tiles);
     const PrecisionTraits& p = traits(l.precision);
-    for (unsigned k = 0; k < n; ++k) {
-      const unsigned c = c0 + k;
-      const std::int64_t want = golden::requantize_add(sums[k] + bias[c], l.post.multiplier[c], l.post.shift[c],
-                                                       residual[k], l.post.relu, p.min, p.max);
-      ASSERT_EQ(simd[k], want) << "trial " << trial << " channel " << c;
-      ASSERT_EQ(portable[k], want) << "trial " << trial << " channel " << c;
-    }
+    for (unsigned v = 0; v < wide_row; ++v)
+      for (unsigned k = 0; k < n; ++k) {
+        const unsigned c = c0 + k;
+        const std::int64_t want =
+            golden::requantize_add(sums[v * stride + k] + bias[c], l.post.multiplier[c], l.post.shift[c],
+                                   res ? res[v * n + k] : 0, l.post.relu, p.min, p.max);
+        const std::size_t at = (std::size_t(v) * n + k) * bytes;
+        const auto read = [&](const std::vector<std::uint8_t>& out) {
+          return bytes == 1 ? std::int64_t(std::int8_t(out[at]))
+                            : std::int64_t(std::int16_t(std::uint16_t(out[at] | out[at + 1] << 8)));
+        };
+        ASSERT_EQ(read(simd), want) << "trial " << trial << " pixel " << v << " channel " << c;
+        ASSERT_EQ(read(portable), want) << "trial " << trial << " pixel " << v << " channel " << c;
+      }
   }
-  EXPECT_GT(narrow_rows, 2000u);
-  EXPECT_GT(wide_rows, 500u);
+  EXPECT_GT(narrow_tiles, 2000u);
+  EXPECT_GT(wide_tiles, 500u);
 }
 
 }  // namespace
