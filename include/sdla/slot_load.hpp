@@ -27,7 +27,7 @@ struct AtomRef {
 /// What the loader put where in one buffer slot.
 struct SlotLayout {
   std::size_t used = 0;
-  std::vector<AtomRef> input;          ///< [h][w][unit][atom of the unit] of the window
+  std::vector<AtomRef> input;          ///< [unit][h][w][atom of the unit] of the window: a pass's atoms together
   std::vector<std::size_t> chunk;      ///< [group][unit]: weight values of every position, then 2:4 metadata
   std::vector<std::size_t> zvc_first;  ///< [group][unit]: index of the chunk's first entry in zvc_weights
   std::vector<AtomRef> zvc_weights;    ///< ZVC weights: [group][unit][position][column]

@@ -190,8 +190,8 @@ void Feeder::fill_weights(const SlotLoad& ld, unsigned kg, unsigned u, std::size
 const AtomRef* Feeder::input_atom(const SlotLoad& ld, long h, long w, unsigned u, unsigned j) const {
   const TileStep& s = ld.step;
   if (h < long(s.h0) || w < long(s.w0) || h >= long(s.h1) || w >= long(s.w1)) return nullptr;  // padding
-  const std::size_t cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
-  return &ld.layout.input[(((std::size_t(h) - s.h0) * window_w + (std::size_t(w) - s.w0)) * cb + (u - s.u0)) *
+  const std::size_t window_h = s.h1 - s.h0, window_w = s.w1 - s.w0;
+  return &ld.layout.input[(((u - s.u0) * window_h + (std::size_t(h) - s.h0)) * window_w + (std::size_t(w) - s.w0)) *
                               plan_.unit_atoms + j];
 }
 

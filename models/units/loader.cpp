@@ -209,7 +209,7 @@ void Loader::check_masks(const std::uint8_t* masks, std::size_t n, std::uint64_t
 }
 
 sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllocator& alloc, SlotLayout& layout) {
-  const std::size_t atom = plan_.atom_bytes, cb = s.u1 - s.u0, window_w = s.w1 - s.w0;
+  const std::size_t atom = plan_.atom_bytes, window_h = s.h1 - s.h0, window_w = s.w1 - s.w0;
   const unsigned first = u * plan_.unit_atoms, atoms = std::min(plan_.unit_atoms, plan_.in_atoms - first);
   const unsigned eb = element_bytes(layer_.precision);
   std::vector<DmaRun>& runs = runs_;
@@ -221,7 +221,7 @@ sc_core::sc_time Loader::load_input_unit(const TileStep& s, unsigned u, SlotAllo
       for (unsigned j = 0; j < atoms; ++j) {
         const std::uint64_t atom_index = (std::uint64_t(h) * layer_.in_width + w) * plan_.in_atoms + first + j;
         AtomRef& ref =
-            layout.input[((std::size_t(h - s.h0) * window_w + (w - s.w0)) * cb + (u - s.u0)) * plan_.unit_atoms + j];
+            layout.input[(((u - s.u0) * window_h + (h - s.h0)) * window_w + (w - s.w0)) * plan_.unit_atoms + j];
         refs.push_back(&ref);
         const std::size_t at = alloc.take(plan_.input_zvc ? plan_.mask_bytes : atom);
         if (plan_.input_zvc) {

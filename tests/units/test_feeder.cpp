@@ -163,10 +163,9 @@ struct Bench {
       ld.base = ld.slot * plan.slot_bytes;
       ld.step = plan.step(i);
       const TileStep& s = ld.step;
-      const std::size_t cb = s.u1 - s.u0;
-      for (unsigned h = s.h0; h < s.h1; ++h)
-        for (unsigned w = s.w0; w < s.w1; ++w)
-          for (unsigned u = s.u0; u < s.u1; ++u)
+      for (unsigned u = s.u0; u < s.u1; ++u)
+        for (unsigned h = s.h0; h < s.h1; ++h)
+          for (unsigned w = s.w0; w < s.w1; ++w)
             for (unsigned j = 0; j < plan.unit_atoms; ++j) {
               AtomRef r;
               r.values = input_offset(h, w, u * plan.unit_atoms + j);
@@ -178,7 +177,7 @@ struct Bench {
           // Blocks arrive one after another, 40 ns apart, starting 100 ns in.
           ld.ready_at.push_back(sc_core::sc_time_stamp() + sc_time(100 + 40.0 * double(block(s, kg, u)), SC_NS));
         }
-      ld.layout.used = in_base + std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * cb * plan.atom_bytes;
+      ld.layout.used = in_base + std::size_t(s.h1 - s.h0) * (s.w1 - s.w0) * (s.u1 - s.u0) * plan.atom_bytes;
       sent.push_back(ld);
       loaded.write(ld);
     }

@@ -325,7 +325,8 @@ void run_and_check(Bench& b, std::size_t min_steps) {
         for (unsigned u = s.u0; u < s.u1; ++u)
           for (unsigned j = 0; j < plan.unit_atoms && u * plan.unit_atoms + j < plan.in_atoms; ++j) {
             const unsigned a = u * plan.unit_atoms + j;
-            const AtomRef& ref = lay.input[((std::size_t(h - s.h0) * ww + (w - s.w0)) * cb + (u - s.u0)) * plan.unit_atoms + j];
+            const AtomRef& ref =
+                lay.input[(((u - s.u0) * std::size_t(s.h1 - s.h0) + (h - s.h0)) * ww + (w - s.w0)) * plan.unit_atoms + j];
             const auto elements = b.input_atom(h, w, a);
             const std::string what = fmt::format("input atom {} of pixel ({}, {})", a, h, w);
             if (!in_zvc) {
