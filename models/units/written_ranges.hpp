@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <memory_resource>
 #include <optional>
-#include <vector>
 
 #include <systemc>
 
@@ -25,25 +25,17 @@ class WrittenRanges {
   /// Forgets every range: job `job` starts writing.
   void restart(std::uint64_t job) {
     job_ = job;
-    // The nodes are kept for the next job's ranges: a layer records one per
-    // pixel run it writes, and allocating each cost a few % of a run.
-    while (!ranges_.empty() && spare_.size() < kSpareNodes) spare_.push_back(ranges_.extract(ranges_.begin()));
-    ranges_.clear();
+    ranges_.clear();  // the nodes go back to the pool, for the next job's ranges
+    after_last_ = ranges_.end();
   }
   void add(std::uint64_t addr, std::uint64_t len, sc_core::sc_time done) {
     if (!len) return;
     // A layer writes each byte once; a range starting inside this one is replaced.
-    auto it = ranges_.lower_bound(addr);
+    auto it = first_at_or_after(addr);
     while (it != ranges_.end() && it->first < addr + len) it = ranges_.erase(it);
-    if (spare_.empty()) {
-      ranges_.emplace_hint(it, addr, Range{addr + len, done});
-    } else {
-      auto node = std::move(spare_.back());
-      spare_.pop_back();
-      node.key() = addr;
-      node.mapped() = Range{addr + len, done};
-      ranges_.insert(it, std::move(node));
-    }
+    ranges_.emplace_hint(it, addr, Range{addr + len, done});
+    after_last_ = it;
+    last_addr_ = addr;
     written_.notify(sc_core::SC_ZERO_TIME);
   }
   /// When every byte of [addr, addr + len) had been written by job `job`;
@@ -69,11 +61,24 @@ class WrittenRanges {
     std::uint64_t end;
     sc_core::sc_time done;
   };
-  using Map = std::map<std::uint64_t, Range>;
-  static constexpr std::size_t kSpareNodes = 1 << 16;
+  using Map = std::pmr::map<std::uint64_t, Range>;
+
+  /// The first range starting at or after addr. A tile's runs rise through
+  /// memory, a few other tiles' ranges apart: a few steps on from the last
+  /// one added, before a search of the whole tree (whose walk misses the cache).
+  Map::iterator first_at_or_after(std::uint64_t addr) {
+    if (ranges_.empty() || addr <= last_addr_) return ranges_.lower_bound(addr);
+    auto it = after_last_;
+    for (unsigned step = 0; step < 8; ++step, ++it)
+      if (it == ranges_.end() || it->first >= addr) return it;
+    return ranges_.lower_bound(addr);
+  }
+
   std::uint64_t job_ = 0;
-  Map ranges_;  // by start address
-  std::vector<Map::node_type> spare_;
+  std::pmr::unsynchronized_pool_resource pool_;  // node memory, reused from job to job
+  Map ranges_{&pool_};                          // by start address
+  Map::iterator after_last_ = ranges_.end();    // the range after the last one added
+  std::uint64_t last_addr_ = 0;
   sc_core::sc_event written_;
 };
 

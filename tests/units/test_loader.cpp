@@ -694,5 +694,49 @@ TEST(WrittenRanges, CoverageNeedsEveryByteAndGivesTheLatestCompletion) {
   EXPECT_FALSE(w.covered(8, 100, 10).has_value()) << "restart forgets";
 }
 
+// Tiles' runs interleaved as the output writer adds them (each tile rising
+// through memory, other tiles' ranges between), some written again, over
+// several jobs: every query agrees with a map of each byte's completion.
+TEST(WrittenRanges, InterleavedTilesAgreeWithAByteMap) {
+  std::mt19937_64 rng(test::seed(4011));
+  constexpr unsigned kBytes = 4096;
+  WrittenRanges w;
+  for (std::uint64_t job = 1; job <= 20; ++job) {
+    w.restart(job);
+    std::vector<long> done(kBytes, -1);  // ns per byte, -1: not written
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+    const unsigned tiles = 1 + unsigned(rng() % 6), len = 1 + unsigned(rng() % 24);
+    const unsigned pitch = tiles * len + unsigned(rng() % 3);
+    auto add = [&](std::uint64_t addr, std::uint64_t n, long ns) {
+      std::fill(done.begin() + long(addr), done.begin() + long(addr + n), ns);
+      w.add(addr, n, sc_time(double(ns), sc_core::SC_NS));
+    };
+    for (unsigned t = 0; t < tiles; ++t)
+      for (unsigned p = 0; (p + 1) * pitch <= kBytes; ++p)
+        if (rng() % 8) {
+          runs.emplace_back(p * pitch + t * len, len);
+          add(runs.back().first, len, long(10 * job + t + rng() % 3));
+        }
+    for (int r = 0; r < 20 && !runs.empty(); ++r) {  // a run written again
+      const auto& [addr, n] = runs[rng() % runs.size()];
+      add(addr, n, long(rng() % 100));
+    }
+    for (int q = 0; q < 400; ++q) {
+      const std::uint64_t a = rng() % kBytes, n = 1 + rng() % std::min<std::uint64_t>(64, kBytes - a);
+      long latest = 0;
+      bool all = true;
+      for (std::uint64_t b = a; b < a + n; ++b) {
+        all = all && done[b] >= 0;
+        latest = std::max(latest, done[b]);
+      }
+      const auto got = w.covered(job, a, n);
+      ASSERT_EQ(got.has_value(), all) << "job " << job << " bytes [" << a << ", " << a + n << ")";
+      if (all) {
+        ASSERT_EQ(*got, sc_time(double(latest), sc_core::SC_NS)) << "job " << job << " at " << a;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sdla
