@@ -31,12 +31,19 @@ void Accumulator::shape(unsigned groups, std::size_t entries, Precision p) {
     throw std::logic_error(fmt::format("{}: {} partial sums exceed its capacity of {}", name(), need, capacity(p)));
   entries_ = entries;
   sums_.assign(need, 0);
+  cleared_.assign(groups, false);
+}
+
+void Accumulator::materialize(unsigned group) {
+  if (!cleared_.at(group)) return;
+  std::fill(group_sums(group), group_sums(group) + atomic_k_ * entries_, 0);
+  cleared_[group] = false;
 }
 
 void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
   switch (b.op) {
     case PsumBlock::Op::clear:
-      std::fill(group_sums(b.group), group_sums(b.group) + atomic_k_ * entries_, 0);
+      cleared_.at(b.group) = true;
       return;
     case PsumBlock::Op::add: {
       const MacPass& pass = *b.pass;
@@ -48,11 +55,19 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
                                            name(), pass.vectors, pass.columns, b.group,
                                            sums_.size() / (std::size_t(atomic_k_) * std::max<std::size_t>(entries_, 1)),
                                            entries_));
-      add_rows(group_sums(b.group), atomic_k_, pass.psums.data(), pass.atomic_k, pass.vectors, pass.columns);
+      if (cleared_[b.group] && pass.vectors == entries_ && pass.columns == atomic_k_ && pass.atomic_k == atomic_k_) {
+        // The first pass after a clear covers the group: its sums are the totals.
+        std::copy_n(pass.psums.data(), std::size_t(atomic_k_) * entries_, group_sums(b.group));
+        cleared_[b.group] = false;
+      } else {
+        materialize(b.group);
+        add_rows(group_sums(b.group), atomic_k_, pass.psums.data(), pass.atomic_k, pass.vectors, pass.columns);
+      }
       adds_ += std::uint64_t(pass.columns) * pass.vectors;
       return;
     }
     case PsumBlock::Op::drain: {
+      materialize(b.group);
       out_ = SumTile{};
       out_.first_channel = b.first_channel;
       out_.columns = b.columns;
@@ -68,7 +83,7 @@ void Accumulator::transport(PsumBlock& b, sc_core::sc_time& delay) {
       reads_ += std::uint64_t(b.columns) * b.entries;
       out_isock->b_transport(out_, delay);
       // A Winograd component is drained as soon as it is complete: its sums start again from zero.
-      if (b.component >= 0) std::fill(group_sums(b.group), group_sums(b.group) + atomic_k_ * entries_, 0);
+      if (b.component >= 0) cleared_[b.group] = true;
       return;
     }
     case PsumBlock::Op::finish:

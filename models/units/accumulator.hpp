@@ -36,12 +36,15 @@ class Accumulator : public sc_core::sc_module {
  private:
   void transport(PsumBlock& b, sc_core::sc_time& delay);
   std::int64_t* group_sums(unsigned group) { return &sums_[std::size_t(group) * atomic_k_ * entries_]; }
+  /// A cleared group's zeros, written only when it is read before a pass covers it whole.
+  void materialize(unsigned group);
 
   std::size_t bytes_;
   unsigned atomic_k_;
   std::size_t entries_ = 0;
   // [group][entry][column]: a pass's sums arrive [vector][column] and add in place.
   std::vector<std::int64_t> sums_;
+  std::vector<bool> cleared_;  // [group]: reads as zero, whatever sums_ holds
   SumTile out_;
   std::uint64_t adds_ = 0, reads_ = 0;
 };

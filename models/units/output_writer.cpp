@@ -87,10 +87,15 @@ void OutputWriter::write_zvc(const OutputTile& t) {
 }
 
 void OutputWriter::write_dense(const OutputTile& t) {
-  // One write per run of pixels that are contiguous in DRAM.
+  // The tile's bytes go out as they are, one write per run of pixels that are contiguous in DRAM.
   const TileStep& s = t.step;
   const std::size_t len = std::size_t(t.columns) * t.element_bytes;
   const std::uint64_t kp = round_up(desc_.out_channels, lanes_);
+  xfer_.data.assign(t.bytes, t.bytes + std::size_t(s.pixels()) * len);
+  auto run = [&](std::uint64_t addr, std::size_t from, std::size_t n) {
+    xfer_.runs.push_back(DmaRun{addr, from, n});
+    extent_.emplace_back(addr, n);
+  };
   std::uint64_t run_addr = 0;
   std::size_t run_from = 0, run_len = 0;
   unsigned v = 0;
@@ -101,18 +106,12 @@ void OutputWriter::write_dense(const OutputTile& t) {
         run_len += len;
         continue;
       }
-      if (run_len) {
-        add_run(run_addr, &t.bytes[run_from], run_len);
-        extent_.emplace_back(run_addr, run_len);
-      }
+      if (run_len) run(run_addr, run_from, run_len);
       run_addr = addr;
       run_from = std::size_t(v) * len;
       run_len = len;
     }
-  if (run_len) {
-    add_run(run_addr, &t.bytes[run_from], run_len);
-    extent_.emplace_back(run_addr, run_len);
-  }
+  if (run_len) run(run_addr, run_from, run_len);
 }
 
 }  // namespace sdla

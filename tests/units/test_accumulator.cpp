@@ -183,7 +183,7 @@ TEST(Accumulator, AddsAndDrainsInt8) { check_adds(Precision::int8, 3001); }
 
 TEST(Accumulator, AddsAndDrainsInt16) { check_adds(Precision::int16, 3002); }
 
-// clear zeroes its own group and no other.
+// clear zeroes its own group and no other, also when drained before any pass.
 TEST(Accumulator, ClearZeroesOneGroup) {
   std::mt19937_64 rng(test::seed(3003));
   Bench b("small");
@@ -217,15 +217,21 @@ TEST(Accumulator, ClearZeroesOneGroup) {
       drains.push_back(drain(g, 0, K, unsigned(entries)));
       send(drains.back());
     }
+    // Cleared and drained with no pass in between: zeros, not the old sums.
+    PsumBlock again = clear(1);
+    send(again);
+    drains.push_back(drain(1, 0, K, unsigned(entries)));
+    send(drains.back());
   });
   sc_core::sc_start();
   add_reference(ref, 1, passes[1]);  // group 1 keeps its pass
   add_reference(ref, 0, passes[2]);  // group 0 holds only what came after its clear
-  ASSERT_EQ(b.got.size(), 2u);
+  ASSERT_EQ(b.got.size(), 3u);
   expect_tile(b.got[0], ref, drains[0], b.cfg.atomic_k);
   expect_tile(b.got[1], ref, drains[1], b.cfg.atomic_k);
   // Columns 3.. and entries 4.. of group 0 are zero after the clear.
   EXPECT_EQ(b.got[0].sums[5], std::vector<std::int64_t>(entries, 0));
+  for (unsigned k = 0; k < K; ++k) EXPECT_EQ(b.got[2].sums[k], std::vector<std::int64_t>(entries, 0)) << "column " << k;
 }
 
 // A Winograd drain (component >= 0) hands the component's products on and
