@@ -35,15 +35,23 @@ class Accumulator : public sc_core::sc_module {
 
  private:
   void transport(PsumBlock& b, sc_core::sc_time& delay);
-  std::int64_t* group_sums(unsigned group) { return &sums_[std::size_t(group) * atomic_k_ * entries_]; }
+  /// Adds (first: copies) a pass's sums into a group.
+  void add(unsigned group, const MacPass& pass, bool first);
   /// A cleared group's zeros, written only when it is read before a pass covers it whole.
   void materialize(unsigned group);
+  /// A group's first `entries` entries as int64, for a SumTile.
+  const std::int64_t* drained(unsigned group, unsigned entries);
 
   std::size_t bytes_;
   unsigned atomic_k_;
   std::size_t entries_ = 0;
-  // [group][entry][column]: a pass's sums arrive [vector][column] and add in place.
+  unsigned groups_ = 0;
+  // [group][entry][column]: a pass's sums arrive [vector][column] and add in
+  // place, in the SRAM's width: int32 for int8 layers (narrow_), else int64.
+  bool narrow_ = false;
   std::vector<std::int64_t> sums_;
+  std::vector<std::int32_t> narrow_sums_;
+  std::vector<std::int64_t> wide_;  // a drained int32 group, widened
   std::vector<bool> cleared_;  // [group]: reads as zero, whatever sums_ holds
   SumTile out_;
   std::uint64_t adds_ = 0, reads_ = 0;
