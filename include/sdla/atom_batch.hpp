@@ -7,7 +7,7 @@
 /// here too, into the multipliers' mux indices.
 ///
 ///     sdla::AtomBatch b;  b.precision = sdla::Precision::int8;  b.base = slot_base;
-///     b.reads.push_back({ref, 64, 0});
+///     b.reads.push_back({ref, 64, 0});            // or {ref, 64, 0, n, stride}: n dense atoms in a row
 ///     b.values = pass.weights.data();  b.zero = pass.weight_zero.data();
 ///     dec_isock->b_transport(b, delay);
 #pragma once
@@ -22,8 +22,14 @@ namespace sdla {
 
 struct AtomRead {
   AtomRef ref;
-  std::uint32_t lanes = 0;  ///< valid elements to expand
+  std::uint32_t lanes = 0;  ///< valid elements to expand (of each atom)
   std::uint32_t dst = 0;    ///< first element in values/zero
+  /// Dense atoms only (no mask): `count` atoms of `lanes` elements that
+  /// follow each other in the buffer, atom i expanded at dst + i * dst_stride
+  /// (one extent for a row of pixels, where a read per atom cost more than
+  /// the expansion).
+  std::uint32_t count = 1;
+  std::uint32_t dst_stride = 0;
 };
 
 struct AtomBatch {

@@ -1,6 +1,8 @@
 #include "decompressor.hpp"
 
 #include <bitset>
+#include <stdexcept>
+#include <string>
 
 #include "sdla/multiversion.hpp"
 
@@ -36,13 +38,16 @@ inline void copy_int16(const std::uint8_t* __restrict data, unsigned n, std::int
 /// CPU has it) for the hundreds of atoms of a pass.
 SDLA_AVX2_CLONES void expand_dense_atoms(const std::vector<AtomRead>& reads, const std::uint8_t* const* data,
                                          Precision p, std::int16_t* values, std::uint8_t* zero) {
-  if (p == Precision::int8) {
-    for (std::size_t a = 0; a < reads.size(); ++a)
-      widen_int8(data[a], reads[a].lanes, values + reads[a].dst, zero + reads[a].dst);
-    return;
+  for (std::size_t a = 0; a < reads.size(); ++a) {
+    const AtomRead& r = reads[a];
+    const std::size_t step = std::size_t(r.lanes) * (p == Precision::int8 ? 1 : 2);
+    for (std::size_t i = 0, dst = r.dst; i < r.count; ++i, dst += r.dst_stride) {
+      if (p == Precision::int8)
+        widen_int8(data[a] + i * step, r.lanes, values + dst, zero + dst);
+      else
+        copy_int16(data[a] + i * step, r.lanes, values + dst, zero + dst);
+    }
   }
-  for (std::size_t a = 0; a < reads.size(); ++a)
-    copy_int16(data[a], reads[a].lanes, values + reads[a].dst, zero + reads[a].dst);
 }
 
 }  // namespace
@@ -57,7 +62,11 @@ void Decompressor::expand(AtomBatch& b, sc_core::sc_time& delay) {
   // ZVC atoms: their masks first, which size the value reads.
   masks_.extents.clear();
   for (const AtomRead& r : b.reads)
-    if (r.ref.mask != AtomRef::kNoMask) masks_.extents.push_back({b.base + r.ref.mask, b.mask_bytes});
+    if (r.ref.mask != AtomRef::kNoMask) {
+      // The feeder builds its batches from the plan: a ZVC run is a model bug.
+      if (r.count != 1) throw std::logic_error(std::string(name()) + ": a run of ZVC atoms");
+      masks_.extents.push_back({b.base + r.ref.mask, b.mask_bytes});
+    }
   if (!masks_.extents.empty()) buf_isock->b_transport(masks_, delay);
   // Sized once and written field by field: a pass reads hundreds of atoms.
   values_.extents.resize(b.reads.size());
@@ -71,7 +80,7 @@ void Decompressor::expand(AtomBatch& b, sc_core::sc_time& delay) {
       for (unsigned g = 0; g < b.mask_bytes; ++g) n += std::bitset<8>(mask[g]).count();
     }
     values_.extents[a].addr = b.base + r.ref.values;
-    values_.extents[a].len = n * eb;
+    values_.extents[a].len = n * eb * r.count;
   }
   if (b.has_meta) values_.extents.push_back({b.meta_addr, std::size_t(b.columns) * b.meta_col_bytes});
   buf_isock->b_transport(values_, delay);
@@ -94,13 +103,18 @@ void Decompressor::expand(AtomBatch& b, sc_core::sc_time& delay) {
     std::int16_t* values = b.values + r.dst;
     std::uint8_t* zero = b.zero + r.dst;
     if (r.ref.mask == AtomRef::kNoMask) {
-      if (b.precision == Precision::int8) {
-        widen_int8(data, r.lanes, values, zero);
-        continue;
-      }
-      for (unsigned i = 0; i < r.lanes; ++i) {
-        values[i] = element(data, i, b.precision);
-        zero[i] = values[i] == 0;
+      for (std::size_t k = 0; k < r.count; ++k) {
+        const std::uint8_t* atom = data + k * r.lanes * eb;
+        std::int16_t* v = values + k * r.dst_stride;
+        std::uint8_t* z = zero + k * r.dst_stride;
+        if (b.precision == Precision::int8) {
+          widen_int8(atom, r.lanes, v, z);
+          continue;
+        }
+        for (unsigned i = 0; i < r.lanes; ++i) {
+          v[i] = element(atom, i, b.precision);
+          z[i] = v[i] == 0;
+        }
       }
       continue;
     }

@@ -139,6 +139,25 @@ void Feeder::issue(unsigned group, sc_core::sc_time& local) {
   acc_isock->b_transport(acc_op_, local);
 }
 
+void Feeder::add_reads(std::size_t& n, const AtomRef* atoms, unsigned count, unsigned lanes, std::uint32_t dst,
+                       std::uint32_t stride, unsigned element_bytes) {
+  const std::uint64_t bytes = std::uint64_t(lanes) * element_bytes;
+  for (unsigned i = 0; i < count; ++i, dst += stride) {
+    const AtomRef& ref = atoms[i];
+    if (n && ref.mask == AtomRef::kNoMask) {
+      AtomRead& last = batch_.reads[n - 1];
+      if (last.ref.mask == AtomRef::kNoMask && last.lanes == lanes && (last.count == 1 || last.dst_stride == stride) &&
+          last.ref.values + last.count * bytes == ref.values && last.dst + std::uint64_t(last.count) * stride == dst) {
+        last.dst_stride = stride;
+        ++last.count;
+        continue;
+      }
+    }
+    if (n == batch_.reads.size()) batch_.reads.emplace_back();
+    batch_.reads[n++] = AtomRead{ref, lanes, dst, 1, 0};
+  }
+}
+
 void Feeder::expand(std::size_t base, Precision p, std::int16_t* values, std::uint8_t* zero) {
   batch_.base = base;
   batch_.precision = p;
@@ -166,15 +185,16 @@ void Feeder::fill_weights(const SlotLoad& ld, unsigned kg, unsigned u, std::size
   const SlotLayout& layout = ld.layout;
   const std::size_t index = std::size_t(kg - s.kg0) * (s.u1 - s.u0) + (u - s.u0);
   pass.columns = cols;
-  batch_.reads.clear();
+  std::size_t n = 0;
   for (unsigned k = 0; k < cols; ++k) {
     AtomRef ref;
     if (plan_.weight_zvc)
       ref = layout.zvc_weights[layout.zvc_first[index] + pos * cols + k];
     else
       ref.values = std::uint32_t(layout.chunk[index] + (pos * cols + k) * plan_.atom_bytes);
-    batch_.reads.push_back({ref, lanes, k * lanes});
+    add_reads(n, &ref, 1, lanes, k * lanes, lanes, element_bytes(plan_.pass_precision));
   }
+  batch_.reads.resize(n);
   if (plan_.meta_col_bytes) {
     // 2:4 metadata lies after the chunk's values, in the same block order.
     batch_.has_meta = true;
@@ -208,30 +228,36 @@ void Feeder::fill_activations(const SlotLoad& ld, unsigned u, unsigned r, unsign
     std::uint8_t* zero = &pass.act_zero[std::size_t(tail_vectors_) * bus];
     std::fill(zero + pass.lanes_valid, zero + bus, 1);
   }
-  // Sized for every atom and written field by field (a pass reads hundreds),
-  // then cut to the atoms outside the padding.
-  const unsigned atoms = (pass.lanes_valid + lanes - 1) / lanes;
-  batch_.reads.resize(std::size_t(pass.vectors) * atoms);
+  // Reads written in place (a pass reads hundreds of atoms, most of them in
+  // rows that join into runs), then cut to those in use.
+  const unsigned atoms = (pass.lanes_valid + lanes - 1) / lanes, eb = element_bytes(layer_.precision);
   std::size_t n = 0;
   unsigned v = 0;
-  for (unsigned p = s.p0; p < s.p1; ++p)
-    for (unsigned q = s.q0; q < s.q1; ++q, ++v) {
-      const long h = long(p) * layer_.stride_h + r - long(layer_.pad.top);
+  for (unsigned p = s.p0; p < s.p1; ++p) {
+    const long h = long(p) * layer_.stride_h + r - long(layer_.pad.top);
+    for (unsigned q = s.q0; q < s.q1;) {
       const long w = long(q) * layer_.stride_w + c - long(layer_.pad.left);
       const std::uint32_t dst = v * bus;
       if (h < 0 || w < 0 || h >= long(layer_.in_height) || w >= long(layer_.in_width)) {
         // Padding: zero lines set, nothing read.
         std::fill(&pass.acts[dst], &pass.acts[dst] + unit_lanes, 0);
         std::fill(&pass.act_zero[dst], &pass.act_zero[dst] + pass.lanes_valid, 1);
+        ++q, ++v;
         continue;
       }
-      for (unsigned j = 0; j < atoms; ++j, ++n) {
-        AtomRead& read = batch_.reads[n];
-        read.ref = *input_atom(ld, h, w, u, j);
-        read.lanes = std::min(lanes, pass.lanes_valid - j * lanes);
-        read.dst = dst + j * lanes;
+      if (plan_.unit_atoms == 1 && layer_.stride_w == 1) {
+        // The row's pixels in the image, whose atoms lie in a row of the slot's layout.
+        const unsigned count = unsigned(std::min({long(s.q1 - q), long(layer_.in_width) - w, long(s.w1) - w}));
+        add_reads(n, input_atom(ld, h, w, u, 0), count, pass.lanes_valid, dst, bus, eb);
+        q += count, v += count;
+        continue;
       }
+      for (unsigned j = 0; j < atoms; ++j)
+        add_reads(n, input_atom(ld, h, w, u, j), 1, std::min(lanes, pass.lanes_valid - j * lanes), dst + j * lanes,
+                  lanes, eb);
+      ++q, ++v;
     }
+  }
   batch_.reads.resize(n);
   expand(ld.base, layer_.precision, pass.acts.data(), pass.act_zero.data());
 }

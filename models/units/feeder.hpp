@@ -67,6 +67,11 @@ class Feeder : public sc_core::sc_module {
   /// Where input pixel (h, w) of unit u's atom j sits in the slot, or null outside the window.
   const AtomRef* input_atom(const SlotLoad& ld, long h, long w, unsigned u, unsigned j) const;
   void issue(unsigned group, sc_core::sc_time& local);
+  /// Appends reads of atoms[0..count) to batch_ (its first `n` reads in use),
+  /// `lanes` elements each, atom i into dst + i * stride: a dense atom that
+  /// continues the last read, in the buffer and in the destination, joins it.
+  void add_reads(std::size_t& n, const AtomRef* atoms, unsigned count, unsigned lanes, std::uint32_t dst,
+                 std::uint32_t stride, unsigned element_bytes);
   void expand(std::size_t base, Precision p, std::int16_t* values, std::uint8_t* zero);
 
   AcceleratorConfig cfg_;

@@ -5,7 +5,8 @@
 //  * a ZVC atom (mask bytes of `granule` bits + its non-zeros packed in
 //    element order, little-endian) expands as golden::zvc_decode says, granule
 //    by granule, with zero lines exactly where mask bits are clear;
-//  * a dense atom's zero lines mark its zero values;
+//  * a dense atom's zero lines mark its zero values; a run of dense atoms
+//    (one extent) expands atom by atom at its destination stride;
 //  * the bytes read are the masks plus popcount x element bytes (dense: lanes
 //    x element bytes), at base + the refs' offsets;
 //  * 2:4 metadata (nibble idx0 | idx1 << 2 per pair of multipliers, two
@@ -167,6 +168,26 @@ Batch make_batch(std::mt19937_64& rng, BufferStub& buf, std::size_t& at, const B
         want[i] = decoded[i];
         want_zero[i] = !(mask[i / G] >> (i % G) & 1);
       }
+    } else if (u01(rng) < 0.3) {
+      // A run of dense atoms, one after another in the buffer, each to its
+      // own place in the destination.
+      rd.count = std::uniform_int_distribution<std::uint32_t>(2, 4)(rng);
+      rd.dst_stride = valid + std::uniform_int_distribution<std::uint32_t>(0, 3)(rng);
+      const std::size_t v = take(std::size_t(rd.count) * valid * eb);
+      rd.ref.values = std::uint32_t(v - ab.base);
+      b.want_extents.push_back({v, std::size_t(rd.count) * valid * eb});
+      b.want_bytes += std::size_t(rd.count) * valid * eb;
+      for (unsigned k = 0; k < rd.count; ++k) {
+        if (k) std::generate(atom.begin(), atom.begin() + valid, [&] { return random_element(rng, p, density); });
+        for (unsigned i = 0; i < valid; ++i) put_element(&buf.mem[v + (std::size_t(k) * valid + i) * eb], atom[i], p);
+        std::vector<std::uint8_t> z(valid);
+        for (unsigned i = 0; i < valid; ++i) z[i] = atom[i] == 0;
+        expected.emplace_back(dst + k * rd.dst_stride, std::vector<std::int16_t>(atom.begin(), atom.begin() + valid));
+        expected_zero.push_back(std::move(z));
+      }
+      ab.reads.push_back(rd);
+      dst += (rd.count - 1) * rd.dst_stride + valid + std::uniform_int_distribution<std::uint32_t>(0, 3)(rng);
+      continue;
     } else {
       const std::size_t v = take(std::size_t(L) * eb);
       for (unsigned i = 0; i < L; ++i) put_element(&buf.mem[v + i * eb], atom[i], p);

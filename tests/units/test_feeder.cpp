@@ -69,7 +69,8 @@ struct AccOp {
 struct Batch {
   std::size_t base = 0;
   Precision precision = Precision::int8;
-  std::vector<AtomRead> reads;
+  std::vector<AtomRead> reads;  // one per atom (runs taken apart)
+  std::size_t sent = 0;         // reads as sent: runs of atoms count once
 };
 
 /// Runs `body` once in an SC_THREAD.
@@ -186,13 +187,22 @@ struct Bench {
 
   // ---- stub decompressor: lane i of the atom at offset `values` is atom_value(values, i)
   void decompress(AtomBatch& b) {
-    batches.push_back({b.base, b.precision, b.reads});
-    for (const AtomRead& r : b.reads) {
-      EXPECT_EQ(r.ref.mask, AtomRef::kNoMask) << "dense tensors have no masks";
-      for (unsigned i = 0; i < r.lanes; ++i) {
-        const std::int16_t v = atom_value(r.ref.values, plan.atom_bytes, lanes(), i);
-        b.values[r.dst + i] = v;
-        b.zero[r.dst + i] = v == 0;
+    batches.push_back({b.base, b.precision, {}, b.reads.size()});
+    for (const AtomRead& run : b.reads) {
+      EXPECT_EQ(run.ref.mask, AtomRef::kNoMask) << "dense tensors have no masks";
+      EXPECT_GE(run.count, 1u);
+      // A run's atoms follow each other in the buffer.
+      for (unsigned k = 0; k < run.count; ++k) {
+        AtomRead r = run;
+        r.ref.values = std::uint32_t(run.ref.values + k * run.lanes * element_bytes(b.precision));
+        r.dst = run.dst + k * run.dst_stride;
+        r.count = 1;
+        batches.back().reads.push_back(r);
+        for (unsigned i = 0; i < r.lanes; ++i) {
+          const std::int16_t v = atom_value(r.ref.values, plan.atom_bytes, lanes(), i);
+          b.values[r.dst + i] = v;
+          b.zero[r.dst + i] = v == 0;
+        }
       }
     }
   }
@@ -363,7 +373,8 @@ TEST(Feeder, DirectConv3x3Pad1) {
             const Batch& ab = b.batches[p.batches_before - 1];
             EXPECT_EQ(wb.base, ld.base) << what;
             EXPECT_EQ(ab.base, ld.base) << what;
-            EXPECT_EQ(wb.reads.size(), group_columns(L, b.cfg, kg)) << what << ": one read per weight column";
+            EXPECT_EQ(wb.reads.size(), group_columns(L, b.cfg, kg)) << what << ": one atom per weight column";
+            EXPECT_EQ(wb.sent, 1u) << what << ": a block's columns lie together, one run";
             // im2col: vector v is input pixel (p*stride + r - pad, q*stride + c - pad).
             std::size_t reads = 0;
             unsigned bad_values = 0, bad_padding = 0;
@@ -391,7 +402,7 @@ TEST(Feeder, DirectConv3x3Pad1) {
               }
             EXPECT_EQ(bad_values, 0u) << what << ": activation vectors are not the im2col rows";
             EXPECT_EQ(bad_padding, 0u) << what << ": padding vectors are not zero-lined zeros";
-            EXPECT_EQ(ab.reads.size(), reads) << what << ": one read per non-padding pixel, none for padding";
+            EXPECT_EQ(ab.reads.size(), reads) << what << ": one atom per non-padding pixel, none for padding";
             next_op(op(PsumBlock::Op::add, group), what + ": add");
           }
       }
