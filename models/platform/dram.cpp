@@ -58,13 +58,14 @@ void Dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   (gp.is_read() ? read_bytes_ : write_bytes_) += len;
   // The request reaches the bus at now + delay, waits for it to be free, then
   // streams its bytes; the data is complete one latency after that.
-  const sc_core::sc_time arrive = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time arrive = now + delay;
   const sc_core::sc_time start = arrive > bus_free_ ? arrive : bus_free_;
   // Bandwidth only: bytes / (bytes per cycle), no burst granularity, so the
   // few bytes of a compressed granule cost what they carry.
   const double busy_cycles = double(len) / bytes_per_cycle_;
   bus_free_ = start + busy_cycles * cycle_;
-  delay = bus_free_ + double(latency_cycles_) * cycle_ - sc_core::sc_time_stamp();
+  delay = bus_free_ + double(latency_cycles_) * cycle_ - now;
 }
 
 unsigned Dram::transport_dbg(tlm::tlm_generic_payload& gp) {

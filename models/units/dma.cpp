@@ -90,8 +90,8 @@ void Dma::transport(DmaTransfer& t, sc_core::sc_time& delay, Count& count, tlm::
     if (n && !runs[i].gather && runs[n - 1].dram + runs[n - 1].len == runs[i].dram &&
         runs[n - 1].buffer + runs[n - 1].len == runs[i].buffer)
       runs[n - 1].len += runs[i].len;
-    else
-      runs[n++] = runs[i];
+    else if (n++ != i)  // most runs merge with nothing: no self-copy (it defeats store forwarding)
+      runs[n - 1] = runs[i];
     bytes += runs[i].len;
   }
   runs.resize(n);
