@@ -52,7 +52,7 @@ class Accumulator : public sc_core::sc_module {
   std::vector<std::int64_t> sums_;
   std::vector<std::int32_t> narrow_sums_;
   std::vector<std::int64_t> wide_;  // a drained int32 group, widened
-  std::vector<bool> cleared_;  // [group]: reads as zero, whatever sums_ holds
+  std::vector<bool> cleared_;  // [group]: reads as zero, whatever its sums hold
   SumTile out_;
   std::uint64_t adds_ = 0, reads_ = 0;
 };
